@@ -1,0 +1,110 @@
+"""create_app(settings): the FastAPI app; its lifespan builds the engine, bus and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from connectors.registry import load_connectors
+from router.auth.keys import KeyCache
+from router.core import Core
+from router.crypto import SecretBox
+from router.db import create_engine, session_factory
+from router.errors import SecretKeyMismatch
+from router.events.bus import EventBus, InProcessBus, RedisBus
+from router.ingest.gateway import CoreGateway
+from router.ingest.receivers import Receivers
+from router.ingest.worker import run_inbound_worker
+from router.metrics import Metrics
+from router.middleware import BodyLimit, RequestMetrics
+from router.models import ServiceMeta
+from router.outbox.worker import OutboxWorker
+from router.problems import install as install_problem_handlers
+from router.routes import include_all
+from router.secret_key import resolve_secret_key
+from router.settings import Settings
+
+log = logging.getLogger("omniroute")
+KEY_CHECK = "secret_key_check"
+
+
+async def _check_secret_key(core: Core) -> None:
+    """Refuse to start with a key other than the one the stored secrets were sealed with."""
+    async with core.unit() as session:
+        row = await session.get(ServiceMeta, KEY_CHECK)
+        if row is None:
+            session.add(ServiceMeta(key=KEY_CHECK, value=core.box.check_value))
+        elif row.value != core.box.check_value:
+            raise SecretKeyMismatch(
+                "OMNIROUTE_SECRET_KEY is not the key this database was set up with; channel "
+                "secrets cannot be decrypted. Restore the original key (embedded installs keep "
+                "it in the .key file beside the database).")
+
+
+def _bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        return RedisBus(settings.redis_url, stream=settings.redis_stream,
+                        maxlen=settings.redis_stream_maxlen)
+    return InProcessBus(settings.event_buffer_size)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    connectors = load_connectors()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        secret_key = resolve_secret_key(settings.secret_key, settings.database_url)
+        engine = create_engine(settings.database_url)
+        core = Core(settings=settings, secret_key=secret_key, engine=engine,
+                    sessions=session_factory(engine, write=True),
+                    reads=session_factory(engine, write=False), bus=_bus(settings),
+                    connectors=connectors, box=SecretBox(secret_key), metrics=metrics)
+        core.gateway = CoreGateway(core)
+        core.receivers = Receivers(core)
+        app.state.core = core
+        app.state.inbound_gateway = core.gateway
+        app.state.key_cache = KeyCache()
+        outbox = OutboxWorker(core)
+        try:
+            await _check_secret_key(core)
+            await core.bus.start()
+            await core.gateway.start()
+            if settings.run_workers:
+                core.workers["inbound"] = asyncio.create_task(run_inbound_worker(core),
+                                                              name="omniroute-inbound")
+                core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
+                await core.receivers.start_all()
+            yield
+        finally:
+            await core.receivers.stop_all()
+            for task in core.workers.values():
+                task.cancel()
+            for task in core.workers.values():
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await outbox.stop()
+            await core.gateway.stop()
+            await core.bus.stop()
+            for connector in connectors.values():
+                with contextlib.suppress(Exception):
+                    await connector.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="omniroute",
+        version="0.1.0",
+        summary="One thread per customer across every channel.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    include_all(app, connectors)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app

@@ -1,0 +1,95 @@
+"""FastAPI dependencies: the core, a unit of work per request, the caller's principal."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.auth.keys import KeyCache, Principal, Role, find_principal
+from router.core import Core
+from router.crypto import hash_api_key
+from router.errors import Forbidden, Unauthorized
+
+
+def get_core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+CoreDep = Annotated[Core, Depends(get_core)]
+
+
+async def get_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed on success, rolled back on error."""
+    async with core.unit() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
+    """A read-only session: never takes the write lock, so reads never queue behind ingest."""
+    async with core.reads() as session:
+        yield session
+
+
+ReadDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
+def bearer_token(authorization: str | None, query_token: str | None = None) -> str | None:
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            return token.strip()
+        return None
+    return query_token
+
+
+async def authenticate(core: Core, token: str | None, cache: KeyCache) -> Principal:
+    if not token:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    admin_key = core.settings.admin_api_key
+    if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
+        return Principal(name="bootstrap-admin", role="admin", key_id=None)
+    digest = hash_api_key(token)
+    known, principal = cache.get(digest)
+    if not known:
+        async with core.reads() as session:
+            principal = await find_principal(session, digest)
+        cache.put(digest, principal)
+    if principal is None:
+        raise Unauthorized("this API key is unknown or revoked")
+    return principal
+
+
+async def get_principal(request: Request) -> Principal:
+    core: Core = request.app.state.core
+    token = bearer_token(request.headers.get("authorization"),
+                         request.query_params.get("access_token"))
+    return await authenticate(core, token, request.app.state.key_cache)
+
+
+async def websocket_principal(websocket: WebSocket) -> Principal:
+    core: Core = websocket.app.state.core
+    token = bearer_token(websocket.headers.get("authorization"),
+                         websocket.query_params.get("access_token"))
+    return await authenticate(core, token, websocket.app.state.key_cache)
+
+
+def require(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.at_least(role):
+            raise Forbidden(f"this action needs the {role} role; your key has {principal.role}")
+        return principal
+
+    return dependency
+
+
+AgentDep = Annotated[Principal, Depends(require("agent"))]
+SupervisorDep = Annotated[Principal, Depends(require("supervisor"))]
+AdminDep = Annotated[Principal, Depends(require("admin"))]

@@ -1,0 +1,105 @@
+"""The `omniroute` command: serve, migrate, keys, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+from router.settings import Settings
+
+
+def _migrate(settings: Settings) -> None:
+    from router.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from router.app import create_app
+    from router.db import is_sqlite
+
+    if is_sqlite(settings.database_url):
+        # The embedded store is ours to keep current; server stores are migrated on purpose.
+        _migrate(settings)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port,
+                log_level=settings.log_level.lower(), proxy_headers=True,
+                timeout_graceful_shutdown=10)
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
+    _migrate(settings)
+    print("database is at the latest schema")
+    return 0
+
+
+async def _create_key(settings: Settings, name: str, role: str) -> str:
+    from router.auth.keys import Role, create_key
+    from router.db import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine, write=True)() as session:
+            checked: Role = role  # type: ignore[assignment]
+            _row, key = await create_key(session, name, checked)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return key
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from router.db import is_sqlite
+
+    if is_sqlite(settings.database_url):
+        _migrate(settings)
+    key = asyncio.run(_create_key(settings, args.name, args.role))
+    print(key)
+    print(f"# API key {args.name!r} ({args.role}); shown only now, store it safely",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_openapi(_: argparse.Namespace, settings: Settings) -> int:
+    from router.openapi_spec import spec
+
+    print(json.dumps(spec(), indent=2, sort_keys=True))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omniroute", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate the embedded database and serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(func=cmd_migrate)
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create an API key and print it once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent"])
+    create.set_defaults(func=cmd_keys_create)
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(func=cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result: int = args.func(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

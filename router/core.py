@@ -1,0 +1,97 @@
+"""The service's shared parts, built once per app in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from connectors.base import Connector
+from router.crypto import SecretBox
+from router.db import SessionFactory, is_sqlite
+from router.events.bus import EventBus
+from router.metrics import Metrics
+from router.settings import Settings
+
+if TYPE_CHECKING:
+    from router.ingest.gateway import CoreGateway
+    from router.ingest.receivers import Receivers
+
+EVENTS_KEY = "omniroute.events"
+OUTBOX_KEY = "omniroute.outbox"
+
+
+def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
+    """Publish `type_` once the session's transaction has committed (never before)."""
+    session.info.setdefault(EVENTS_KEY, []).append((type_, data))
+
+
+def wake_outbox(session: AsyncSession) -> None:
+    """Nudge this replica's outbox worker once the session's transaction has committed."""
+    session.info[OUTBOX_KEY] = True
+
+
+@dataclass
+class Core:
+    settings: Settings
+    secret_key: str
+    engine: AsyncEngine
+    sessions: SessionFactory
+    reads: SessionFactory
+    bus: EventBus
+    connectors: dict[str, Connector]
+    box: SecretBox
+    metrics: Metrics
+    # Wake-ups for the workers; any replica's writes also get picked up by polling.
+    inbound_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    started_at: float = field(default_factory=time.monotonic)
+    workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    # Set right after construction by the app's lifespan (they need the core themselves).
+    gateway: CoreGateway = field(init=False)
+    receivers: Receivers = field(init=False)
+    # SQLite has one writer; queueing writers here beats SQLite's sleeping busy handler.
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def sqlite(self) -> bool:
+        return is_sqlite(self.settings.database_url)
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction whose queued events are published after it commits.
+
+        Never open a unit inside another: on SQLite the write lock is not re-entrant.
+        """
+        async with self.write_slot(), self.sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            events = session.info.pop(EVENTS_KEY, None)
+            wake = session.info.pop(OUTBOX_KEY, False)
+        if wake:
+            self.outbox_wakeup.set()
+        if events:
+            await self.bus.publish(events)
+
+    @asynccontextmanager
+    async def write_slot(self) -> AsyncIterator[None]:
+        if self.sqlite:
+            async with self.write_lock:
+                yield
+        else:
+            yield
+
+    def gateway_cache_drop(self, channel_id: str) -> None:
+        self.gateway.cache.drop(channel_id)
+
+    def connector(self, channel_type: str) -> Connector:
+        return self.connectors[channel_type]

@@ -1,0 +1,77 @@
+"""Agent API for customers: search, identities, merge and undo, suggestions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from router.auth.deps import AgentDep, ReadDep, SessionDep
+from router.customers.merge import merge_customers, undo_merge
+from router.customers.schemas import CustomerOut, MergeIn, MergeOut, SuggestionOut
+from router.customers.service import (
+    customer_view,
+    get_customer,
+    merge_view,
+    merges_of,
+    search,
+    suggestions_for,
+)
+from router.openapi_docs import problems
+from router.pagination import CursorQuery, LimitQuery, Page
+
+router = APIRouter(tags=["customers"])
+
+
+@router.get("/v1/customers", summary="List or search customers",
+            response_model=Page[CustomerOut], responses=problems(400, 401, 422))
+async def list_(
+    session: ReadDep, _: AgentDep,
+    q: Annotated[str | None, Query(max_length=320, description="Name, phone or e-mail")] = None,
+    cursor: CursorQuery = None, limit: LimitQuery = 50,
+) -> dict[str, Any]:
+    """Customers, newest first; `q` matches a name, a phone (any format) or an e-mail."""
+    items, next_cursor = await search(session, q, cursor, limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/v1/customers/{customer_id}", summary="Get a customer with identities",
+            response_model=CustomerOut, responses=problems(401, 404, 422))
+async def get(customer_id: int, session: ReadDep, _: AgentDep) -> dict[str, Any]:
+    """One customer, their thread id and every identity they are known by."""
+    return await customer_view(session, await get_customer(session, customer_id))
+
+
+@router.get("/v1/customers/{customer_id}/suggestions", summary="Merge suggestions",
+            response_model=list[SuggestionOut], responses=problems(401, 404, 422))
+async def suggestions(customer_id: int, session: ReadDep, _: AgentDep) -> list[dict[str, Any]]:
+    """Customers that may be the same person, by an unverified matching contact detail."""
+    await get_customer(session, customer_id)
+    return await suggestions_for(session, customer_id)
+
+
+@router.get("/v1/customers/{customer_id}/merges", summary="Merges of a customer",
+            response_model=list[MergeOut], responses=problems(401, 404, 422))
+async def merges(customer_id: int, session: ReadDep, _: AgentDep) -> list[dict[str, Any]]:
+    """The merge audit trail of a customer (as target or source)."""
+    await get_customer(session, customer_id)
+    return [merge_view(m) for m in await merges_of(session, customer_id)]
+
+
+@router.post("/v1/customers/{customer_id}/merge", summary="Merge another customer into this one",
+             response_model=MergeOut, status_code=status.HTTP_201_CREATED,
+             responses=problems(401, 404, 409, 422))
+async def merge(
+    customer_id: int, body: MergeIn, session: SessionDep, principal: AgentDep
+) -> dict[str, Any]:
+    """Fold the other customer's identities and messages into this customer's one thread."""
+    record = await merge_customers(session, customer_id, body.other_customer_id,
+                                   automatic=False, reason=body.reason, actor=principal.name)
+    return merge_view(record)
+
+
+@router.post("/v1/merges/{merge_id}/undo", summary="Undo a merge", response_model=MergeOut,
+             responses=problems(401, 404, 409, 422))
+async def undo(merge_id: int, session: SessionDep, _: AgentDep) -> dict[str, Any]:
+    """Split the customers again, with every message on the merged identities, as before."""
+    return merge_view(await undo_merge(session, merge_id))

@@ -1,0 +1,55 @@
+"""Queries on customers, identities and their threads."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.errors import NotFound
+from router.models import Customer, Identity, Thread
+
+
+async def find_identity(session: AsyncSession, kind: str, value: str) -> Identity | None:
+    row: Identity | None = await session.scalar(
+        select(Identity).where(Identity.kind == kind, Identity.value == value)
+    )
+    return row
+
+
+async def thread_of(session: AsyncSession, customer_id: int) -> Thread:
+    thread = await session.scalar(select(Thread).where(Thread.customer_id == customer_id))
+    if thread is None:
+        raise NotFound(f"customer {customer_id} has no thread")
+    return thread
+
+
+async def live_customer(session: AsyncSession, customer_id: int) -> Customer:
+    """The customer, following merges to the one that holds its identities now."""
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    seen = {customer.id}
+    while customer.merged_into_id is not None:
+        nxt = await session.get(Customer, customer.merged_into_id)
+        if nxt is None or nxt.id in seen:
+            break
+        seen.add(nxt.id)
+        customer = nxt
+    return customer
+
+
+async def new_customer(session: AsyncSession, name: str | None) -> tuple[Customer, Thread]:
+    customer = Customer(name=name)
+    session.add(customer)
+    await session.flush()
+    thread = Thread(customer_id=customer.id, status="open", tags=[])
+    session.add(thread)
+    await session.flush()
+    return customer, thread
+
+
+async def identities_of(session: AsyncSession, customer_id: int) -> list[Identity]:
+    result = await session.scalars(
+        select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id)
+    )
+    return list(result)

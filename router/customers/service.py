@@ -1,0 +1,93 @@
+"""Finding and showing customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.customers.normalize import InvalidContact, normalize_email, normalize_phone
+from router.customers.repository import identities_of, thread_of
+from router.errors import NotFound
+from router.models import Customer, Identity, Merge, MergeSuggestion
+from router.pagination import decode_cursor, encode_cursor
+
+
+async def customer_view(session: AsyncSession, customer: Customer) -> dict[str, Any]:
+    thread = await thread_of(session, customer.id)
+    identities = await identities_of(session, customer.id)
+    return {
+        "id": customer.id, "name": customer.name, "thread_id": thread.id,
+        "merged_into_id": customer.merged_into_id, "created_at": customer.created_at,
+        "identities": [
+            {"id": i.id, "kind": i.kind, "value": i.value, "verified": i.verified,
+             "channel_id": i.channel_id, "reachable": i.reachable,
+             "last_inbound_at": i.last_inbound_at}
+            for i in identities
+        ],
+    }
+
+
+async def get_customer(session: AsyncSession, customer_id: int) -> Customer:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    return customer
+
+
+def _search_values(q: str) -> list[str]:
+    values = [q.strip().lower()]
+    for parse in (normalize_phone, normalize_email):
+        try:
+            values.append(parse(q))
+        except InvalidContact:
+            pass
+    return values
+
+
+async def search(
+    session: AsyncSession, q: str | None, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = select(Customer).where(Customer.merged_into_id.is_(None))
+    if q:
+        values = _search_values(q)
+        by_identity = select(Identity.customer_id).where(
+            or_(Identity.value.in_(values), func.lower(Identity.name).like(f"%{q.lower()}%")))
+        query = query.where(or_(Customer.id.in_(by_identity),
+                                func.lower(Customer.name).like(f"%{q.lower()}%")))
+    if cursor:
+        (last_id,) = decode_cursor(cursor, 1)
+        query = query.where(Customer.id < int(last_id))
+    rows = list(await session.scalars(query.order_by(Customer.id.desc()).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].id])
+    return [await customer_view(session, r) for r in rows], next_cursor
+
+
+async def suggestions_for(session: AsyncSession, customer_id: int) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(MergeSuggestion).where(or_(
+        MergeSuggestion.customer_id == customer_id,
+        MergeSuggestion.other_customer_id == customer_id)).order_by(MergeSuggestion.id))
+    out = []
+    for row in rows:
+        other = row.other_customer_id if row.customer_id == customer_id else row.customer_id
+        out.append({"id": row.id, "customer_id": customer_id, "other_customer_id": other,
+                    "reason": row.reason, "created_at": row.created_at})
+    return out
+
+
+async def merges_of(session: AsyncSession, customer_id: int) -> list[Merge]:
+    rows = await session.scalars(select(Merge).where(or_(
+        Merge.target_customer_id == customer_id, Merge.source_customer_id == customer_id,
+    )).order_by(Merge.id))
+    return list(rows)
+
+
+def merge_view(row: Merge) -> dict[str, Any]:
+    return {"id": row.id, "target_customer_id": row.target_customer_id,
+            "source_customer_id": row.source_customer_id, "automatic": row.automatic,
+            "reason": row.reason, "actor": row.actor, "created_at": row.created_at,
+            "undone_at": row.undone_at}

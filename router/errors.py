@@ -1,0 +1,61 @@
+"""One error base for the service, rendered as RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_BASE = "https://omniroute.dev/problems/"
+
+
+class ProblemError(Exception):
+    """A domain error with an HTTP status and a stable problem `type` slug."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            **self.extra,
+        }
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class Unprocessable(ProblemError):
+    status, slug, title = 422, "unprocessable", "Unprocessable request"
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class ReplyWindowClosed(ProblemError):
+    status, slug, title = 409, "reply-window-closed", "Reply window closed"
+
+
+class SecretKeyMismatch(RuntimeError):
+    """Stored secrets were encrypted with another OMNIROUTE_SECRET_KEY."""

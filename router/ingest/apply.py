@@ -1,0 +1,228 @@
+"""Apply what a connector parsed out of one raw event: messages, statuses, edits, actions."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connectors.base import (
+    ActionEvent,
+    Channel,
+    Connector,
+    InboundItem,
+    InboundMessage,
+    MessageEdit,
+    ReachabilityChange,
+    StatusUpdate,
+)
+from router.core import Core, queue_event
+from router.customers.identity import identity_value, resolve_sender, suggest
+from router.customers.merge import merge_customers
+from router.customers.repository import find_identity, live_customer, thread_of
+from router.models import EarlyStatus, Message, MessageAlias, Thread
+from router.models.base import utcnow
+from router.outbox.service import queue_automatic
+from router.threads.repository import message_by_external_id, message_exists
+from router.threads.tokens import TOKEN_PREFIX, thread_from_token
+from router.threads.views import message_view, thread_view
+
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+# Alias prefix under which the first part of a multi-part message is found.
+PART_PREFIX = "part:"
+
+
+async def apply_items(
+    core: Core, session: AsyncSession, channel: Channel, items: list[InboundItem], raw_id: int
+) -> None:
+    connector = core.connector(channel.type)
+    for item in items:
+        if isinstance(item, InboundMessage):
+            await apply_message(core, session, channel, connector, item, raw_id)
+        elif isinstance(item, StatusUpdate):
+            await apply_status(session, item)
+        elif isinstance(item, MessageEdit):
+            await apply_edit(session, item)
+        elif isinstance(item, ReachabilityChange):
+            await apply_reachability(session, channel, connector, item)
+        elif isinstance(item, ActionEvent):
+            queue_event(session, "action.received", _jsonable(dataclasses.asdict(item)))
+        else:
+            raise TypeError(f"connector {channel.type} produced an unknown item {item!r}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def _thread_from_refs(
+    core: Core, session: AsyncSession, msg: InboundMessage
+) -> Thread | None:
+    for ref in msg.thread_refs:
+        if ref.startswith(TOKEN_PREFIX):
+            thread_id = thread_from_token(core.secret_key, ref[len(TOKEN_PREFIX):])
+            if thread_id is not None:
+                thread = await session.get(Thread, thread_id)
+                if thread is not None:
+                    return thread
+            continue
+        earlier = await session.scalar(select(Message).where(Message.external_id == ref).limit(1))
+        if earlier is not None:
+            return await session.get(Thread, earlier.thread_id)
+    return None
+
+
+async def apply_message(
+    core: Core, session: AsyncSession, channel: Channel, connector: Connector,
+    msg: InboundMessage, raw_id: int,
+) -> Message | None:
+    if await message_exists(session, channel.id, msg.external_message_id):
+        return None
+    if msg.part_of is not None:
+        whole = await message_by_external_id(session, channel.id, PART_PREFIX + msg.part_of)
+        if whole is not None:
+            return await _fold_part(session, whole, msg)
+    resolved = await resolve_sender(session, channel, connector, msg)
+    thread = await thread_of(session, resolved.customer.id)
+    if resolved.created and msg.thread_refs:
+        # A reply from an address we have not seen joins the thread it answers; the new
+        # address is only suggested as the same person, never linked on our own authority.
+        referenced = await _thread_from_refs(core, session, msg)
+        if referenced is not None and referenced.id != thread.id:
+            owner = await live_customer(session, referenced.customer_id)
+            await suggest(session, resolved.customer.id, owner.id,
+                          f"{resolved.identity.value} replied in this customer's thread")
+            thread = await thread_of(session, owner.id)
+    reply_to_id = None
+    if msg.reply_to_external_id:
+        quoted = await message_by_external_id(session, channel.id, msg.reply_to_external_id)
+        reply_to_id = quoted.id if quoted else None
+    message = Message(
+        thread_id=thread.id, direction="inbound", channel_id=channel.id,
+        identity_id=resolved.identity.id, external_id=msg.external_message_id[:500],
+        text=msg.text, attachments=[_jsonable(dataclasses.asdict(a)) for a in msg.attachments],
+        meta=_jsonable(dict(msg.meta)), sent_at=msg.sent_at, created_at=utcnow(),
+        status="received", automatic=msg.automatic, raw_event_id=raw_id,
+        reply_to_message_id=reply_to_id, edits=[],
+    )
+    session.add(message)
+    if msg.part_of is not None:
+        await session.flush()
+        session.add(MessageAlias(channel_id=channel.id, external_id=PART_PREFIX + msg.part_of,
+                                 message_id=message.id))
+    was_new = resolved.created and thread.last_inbound_at is None
+    reopened = thread.status != "open" and not msg.automatic
+    if thread.last_message_at is None or msg.sent_at >= thread.last_message_at:
+        thread.last_message_at = msg.sent_at
+    if thread.last_inbound_at is None or msg.sent_at >= thread.last_inbound_at:
+        thread.last_inbound_at = msg.sent_at
+        thread.last_inbound_channel_id = channel.id
+    if reopened:
+        thread.status = "open"
+    thread.updated_at = utcnow()
+    await session.flush()
+    queue_event(session, "message.created",
+                {**message_view(message), "customer_id": resolved.customer.id})
+    queue_event(session, "thread.updated", thread_view(thread))
+
+    if (was_new or reopened) and not msg.automatic:
+        ack = connector.acknowledgement(channel, msg)
+        now = utcnow()
+        if ack is not None and (thread.last_ack_at is None
+                                or now - thread.last_ack_at >= ack.min_interval):
+            thread.last_ack_at = now
+            await queue_automatic(core, session, thread, channel, resolved.identity, ack.text)
+
+    for other in resolved.auto_merge_from:
+        mine = (await live_customer(session, resolved.customer.id)).id
+        theirs = (await live_customer(session, other)).id
+        if mine != theirs:
+            await merge_customers(session, min(mine, theirs), max(mine, theirs), automatic=True,
+                                  reason="verified contact detail matches", actor="omniroute")
+    return message
+
+
+async def _fold_part(session: AsyncSession, whole: Message, part: InboundMessage) -> Message:
+    """Another part of a message sent in parts: its attachments (and caption) join the first."""
+    whole.attachments = [*(whole.attachments or []),
+                         *(_jsonable(dataclasses.asdict(a)) for a in part.attachments)]
+    if part.text and part.text not in whole.text:
+        whole.text = f"{whole.text}\n{part.text}" if whole.text else part.text
+    session.add(MessageAlias(channel_id=whole.channel_id or part.channel_id,
+                             external_id=part.external_message_id[:500], message_id=whole.id))
+    await session.flush()
+    queue_event(session, "message.updated", message_view(whole))
+    return whole
+
+
+async def apply_status(session: AsyncSession, update: StatusUpdate) -> None:
+    message = await message_by_external_id(session, update.channel_id, update.external_message_id)
+    if message is None:
+        # The status beat the send call's answer; keep it until the send records the id.
+        early = await session.get(EarlyStatus, (update.channel_id, update.external_message_id))
+        if early is None:
+            session.add(EarlyStatus(channel_id=update.channel_id,
+                                    external_id=update.external_message_id,
+                                    status=update.status, error=update.error, at=update.at))
+        elif _outranks(update.status, early.status):
+            early.status, early.error, early.at = update.status, update.error, update.at
+        await session.flush()
+        return
+    set_status(session, message, update.status, update.error)
+
+
+def _outranks(new: str, old: str) -> bool:
+    if old == "failed":
+        return False
+    if new == "failed":
+        return True
+    return STATUS_RANK.get(new, 0) > STATUS_RANK.get(old, 0)
+
+
+def set_status(session: AsyncSession, message: Message, status: str, error: str | None) -> None:
+    """Move a delivery status forward only (a late 'sent' never hides 'read')."""
+    if not _outranks(status, message.status):
+        return
+    message.status = status
+    if error:
+        message.error = error
+    queue_event(session, "message.status", {
+        "message_id": message.id, "thread_id": message.thread_id, "status": status,
+        "error": message.error, "external_id": message.external_id,
+    })
+
+
+async def apply_edit(session: AsyncSession, edit: MessageEdit) -> None:
+    message = await message_by_external_id(session, edit.channel_id, edit.external_message_id)
+    if message is None:
+        return
+    if message.text == edit.text:
+        return
+    message.edits = [*(message.edits or []),
+                     {"text": message.text, "replaced_at": edit.edited_at.isoformat()}]
+    message.text = edit.text
+    await session.flush()
+    queue_event(session, "message.updated", message_view(message))
+
+
+async def apply_reachability(
+    session: AsyncSession, channel: Channel, connector: Connector, change: ReachabilityChange
+) -> None:
+    value = identity_value(channel, connector, change.external_user_id)
+    identity = await find_identity(session, connector.identity_kind, value)
+    if identity is None:
+        return
+    identity.reachable = change.reachable
+    queue_event(session, "identity.updated", {
+        "identity_id": identity.id, "customer_id": identity.customer_id,
+        "kind": identity.kind, "value": identity.value, "reachable": change.reachable,
+    })

@@ -1,0 +1,206 @@
+"""The core side of the connector contract: durable, batched acceptance of raw events.
+
+Group commit: concurrent webhook requests are written together in one transaction, and each
+request is answered only after that transaction committed — "acknowledged means stored" holds,
+while the database sees one fsync per batch instead of one per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connectors.base import Channel, HistoryItem
+from router.channels.service import ChannelCache, to_channel
+from router.core import Core
+from router.crypto import derive_key
+from router.errors import NotFound
+from router.models import ChannelRow, ConnectorState, InboundEvent, Message, Thread
+from router.models.base import utcnow
+
+log = logging.getLogger("omniroute.ingest")
+MAX_BATCH = 500
+
+
+@dataclass
+class _Pending:
+    rows: list[dict[str, object]]
+    state: tuple[str, str, str] | None
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class CoreGateway:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.cache = ChannelCache()
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        # A batch of acknowledgements is waiting for the write slot (SQLite's one writer).
+        self._awaiting_slot = False
+
+    async def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop(), name="omniroute-ingest-writer")
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    # -- InboundGateway --------------------------------------------------------------------
+    async def channel(self, channel_id: str, channel_type: str) -> Channel:
+        channel = self.cache.get(channel_id)
+        if channel is None:
+            async with self.core.reads() as session:
+                row = await session.get(ChannelRow, channel_id)
+                if row is None or row.deleted_at is not None:
+                    raise NotFound(f"channel {channel_id} does not exist")
+                channel = to_channel(self.core, row)
+            self.cache.put(channel)
+        if channel.type != channel_type:
+            raise NotFound(f"channel {channel_id} is not a {channel_type} channel")
+        return channel
+
+    async def accept(
+        self, channel: Channel, external_event_id: str, payload: bytes, content_type: str
+    ) -> None:
+        await self._submit(channel, [(external_event_id, payload, content_type)], None)
+
+    async def accept_and_save_state(
+        self, channel: Channel, events: list[tuple[str, bytes, str]], key: str, value: str
+    ) -> None:
+        await self._submit(channel, events, (channel.id, key, value))
+
+    async def load_state(self, channel_id: str, key: str) -> str | None:
+        async with self.core.reads() as session:
+            row = await session.get(ConnectorState, (channel_id, key))
+            return row.value if row else None
+
+    async def save_state(self, channel_id: str, key: str, value: str) -> None:
+        async with self.core.unit() as session:
+            await _upsert_state(session, self.core.sqlite, channel_id, key, value)
+
+    async def history(
+        self, channel: Channel, external_user_id: str, before_id: int | None, limit: int
+    ) -> list[HistoryItem]:
+        from router.customers.identity import identity_value
+        from router.customers.repository import find_identity, live_customer
+
+        connector = self.core.connector(channel.type)
+        value = identity_value(channel, connector, external_user_id)
+        async with self.core.reads() as session:
+            identity = await find_identity(session, connector.identity_kind, value)
+            if identity is None:
+                return []
+            customer = await live_customer(session, identity.customer_id)
+            thread_id = await session.scalar(
+                select(Thread.id).where(Thread.customer_id == customer.id))
+            query = select(Message).where(Message.thread_id == thread_id,
+                                          Message.direction != "note")
+            if before_id is not None:
+                query = query.where(Message.id < before_id)
+            rows = list(await session.scalars(
+                query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(limit)))
+        rows.reverse()
+        return [
+            HistoryItem(id=r.id, direction="inbound" if r.direction == "inbound" else "outbound",
+                        text=r.text, sent_at=r.sent_at, status=r.status, channel_id=r.channel_id,
+                        attachments=tuple(r.attachments or ()))
+            for r in rows
+        ]
+
+    def signing_key(self, purpose: str) -> bytes:
+        return derive_key(self.core.secret_key, "connector:" + purpose)
+
+    def agents_online(self) -> bool:
+        return self.core.bus.subscriber_count > 0
+
+    # -- group commit ----------------------------------------------------------------------
+    def acks_waiting(self) -> bool:
+        """Webhook requests wait to be stored: long write transactions should make way."""
+        return self._awaiting_slot or not self._queue.empty()
+
+    async def _submit(
+        self, channel: Channel, events: list[tuple[str, bytes, str]],
+        state: tuple[str, str, str] | None,
+    ) -> None:
+        now = utcnow()
+        rows: list[dict[str, object]] = [
+            {"channel_id": channel.id, "external_event_id": ext[:500], "payload": payload,
+             "content_type": ctype[:200], "state": "received", "attempts": 0,
+             "received_at": now}
+            for ext, payload, ctype in events
+        ]
+        pending = _Pending(rows, state)
+        if self._writer is None or self._writer.done():
+            raise RuntimeError("the ingest writer is not running")
+        await self._queue.put(pending)
+        await pending.done
+        self.core.metrics.inbound_accepted.labels(channel.type).inc(len(rows))
+        self.core.inbound_wakeup.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write(batch)
+            except asyncio.CancelledError:
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(RuntimeError("ingest writer stopped"))
+                raise
+            except Exception as exc:
+                log.exception("storing %d raw events failed", len(batch))
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(exc)
+            else:
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_result(None)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        rows = [row for item in batch for row in item.rows]
+        self._awaiting_slot = True
+        try:
+            async with self.core.write_slot():
+                self._awaiting_slot = False
+                await self._insert(batch, rows)
+        finally:
+            self._awaiting_slot = False
+
+    async def _insert(self, batch: list[_Pending], rows: list[dict[str, object]]) -> None:
+        dialect = sqlite if self.core.sqlite else postgresql
+        async with self.core.sessions() as session:
+            if rows:
+                stmt = dialect.insert(InboundEvent).on_conflict_do_nothing(
+                    index_elements=["channel_id", "external_event_id"])
+                await session.execute(stmt, rows)
+            for item in batch:
+                if item.state is not None:
+                    await _upsert_state(session, self.core.sqlite, *item.state)
+            await session.commit()
+
+
+async def _upsert_state(
+    session: AsyncSession, is_sqlite: bool, channel_id: str, key: str, value: str
+) -> None:
+    dialect = sqlite if is_sqlite else postgresql
+    stmt = dialect.insert(ConnectorState).values(channel_id=channel_id, key=key, value=value)
+    stmt = stmt.on_conflict_do_update(index_elements=["channel_id", "key"],
+                                      set_={"value": value})
+    await session.execute(stmt)
+
+

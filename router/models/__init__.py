@@ -1,0 +1,27 @@
+"""All tables; importing this module registers every model on Base.metadata."""
+
+from router.models.auth import ApiKey
+from router.models.base import Base
+from router.models.channels import ChannelRow, ConnectorState, ServiceMeta
+from router.models.customers import Customer, Identity, Merge, MergeSuggestion
+from router.models.inbound import InboundEvent
+from router.models.outbox import OutboxItem
+from router.models.threads import EarlyStatus, Message, MessageAlias, Thread
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "ChannelRow",
+    "ConnectorState",
+    "Customer",
+    "EarlyStatus",
+    "Identity",
+    "InboundEvent",
+    "Merge",
+    "MergeSuggestion",
+    "Message",
+    "MessageAlias",
+    "OutboxItem",
+    "ServiceMeta",
+    "Thread",
+]

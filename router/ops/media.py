@@ -1,0 +1,69 @@
+"""Attachments streamed from the provider, and the raw original of a message."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response, StreamingResponse
+
+from connectors.base import Attachment, DeliveryError
+from router.auth.deps import AgentDep, CoreDep, ReadDep
+from router.channels.service import to_channel
+from router.errors import NotFound, ProblemError
+from router.models import ChannelRow, InboundEvent, Message
+from router.openapi_docs import problems
+
+router = APIRouter(tags=["messages"])
+
+
+class ProviderUnavailable(ProblemError):
+    status, slug, title = 502, "provider-unavailable", "Provider unavailable"
+
+
+@router.get("/v1/attachments/{attachment_id}", summary="Download an attachment",
+            response_class=StreamingResponse, responses=problems(401, 404))
+async def attachment(
+    attachment_id: str, core: CoreDep, session: ReadDep, _: AgentDep
+) -> StreamingResponse:
+    """Streams the file from the provider (Telegram getFile, WhatsApp media) without storing it."""
+    message_part, _sep, index_part = attachment_id.partition("-")
+    if not message_part.isdigit() or not index_part.isdigit():
+        raise NotFound(f"attachment {attachment_id} does not exist")
+    message = await session.get(Message, int(message_part))
+    index = int(index_part)
+    if message is None or index >= len(message.attachments or []) or message.channel_id is None:
+        raise NotFound(f"attachment {attachment_id} does not exist")
+    row = await session.get(ChannelRow, message.channel_id)
+    if row is None or row.type not in core.connectors:
+        raise NotFound(f"attachment {attachment_id} has no channel to fetch it from")
+    data = dict(message.attachments[index])
+    known = {k: data.get(k) for k in ("kind", "mime_type", "filename", "size", "url",
+                                       "provider_ref")}
+    meta = data.get("meta") or {}
+    item = Attachment(kind=known["kind"] or "file", mime_type=known["mime_type"],
+                      filename=known["filename"], size=known["size"], url=known["url"],
+                      provider_ref=known["provider_ref"], meta=meta)
+    try:
+        stream = await core.connector(row.type).open_attachment(to_channel(core, row), item)
+    except DeliveryError as exc:
+        raise ProviderUnavailable(
+            f"the provider would not hand out the file: {exc.reason}"
+        ) from None
+    headers = {}
+    if stream.filename:
+        headers["Content-Disposition"] = f'attachment; filename="{stream.filename}"'
+    if stream.size is not None:
+        headers["Content-Length"] = str(stream.size)
+    return StreamingResponse(stream.chunks, media_type=stream.mime_type, headers=headers)
+
+
+@router.get("/v1/messages/{message_id}/raw", summary="The raw original of an inbound message",
+            response_class=Response, responses=problems(401, 404))
+async def raw(message_id: int, session: ReadDep, _: AgentDep) -> Response:
+    """Exactly what the provider sent (the full e-mail with its quoted history, the JSON update)."""
+    message = await session.get(Message, message_id)
+    if message is None or message.raw_event_id is None:
+        raise NotFound(f"message {message_id} has no stored original")
+    event = await session.get(InboundEvent, message.raw_event_id)
+    if event is None:
+        raise NotFound(f"message {message_id} has no stored original")
+    return Response(content=event.payload, media_type=event.content_type)

@@ -1,0 +1,42 @@
+"""Opaque cursors for keyset pagination: {"items": [...], "next_cursor": "..." | null}."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from router.errors import ProblemError
+
+T = TypeVar("T")
+
+
+class BadCursor(ProblemError):
+    status, slug, title = 400, "bad-cursor", "Bad cursor"
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor("this cursor was not issued by this API") from None
+    if not isinstance(values, list) or len(values) != length:
+        raise BadCursor("this cursor was not issued by this API")
+    return values
+
+
+LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
+CursorQuery = Annotated[str | None, Query(max_length=500, description="From `next_cursor`.")]

@@ -1,0 +1,71 @@
+"""Every error leaves as application/problem+json; nothing a client sends becomes a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from connectors.base import WebhookRejected
+from router.errors import PROBLEM_BASE, ProblemError
+
+log = logging.getLogger("omniroute.errors")
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(status: int, slug: str, title: str, detail: str,
+                     **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+            **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] if len(parts) > 1 else parts
+    return ".".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON)
+
+    @app.exception_handler(WebhookRejected)
+    async def _rejected(_: Request, exc: WebhookRejected) -> JSONResponse:
+        slug = {401: "bad-signature", 403: "forbidden", 404: "not-found"}.get(
+            exc.status, "rejected")
+        extra: dict[str, Any] = {}
+        errors = getattr(exc, "errors", None)
+        if errors:
+            extra["errors"] = errors
+        return problem_response(exc.status, slug, exc.title, exc.detail, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")}
+                  for e in exc.errors()]
+        is_json_error = any(e.get("type") == "json_invalid" for e in exc.errors())
+        fields = ", ".join(sorted({e["field"] for e in errors})) or "body"
+        if is_json_error:
+            return problem_response(400, "malformed-json", "Malformed JSON",
+                                    "the request body is not valid JSON", errors=errors)
+        return problem_response(422, "validation-failed", "Validation failed",
+                                f"invalid fields: {fields}", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        slug = title.lower().replace(" ", "-")
+        return problem_response(exc.status_code, slug, title, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal", "Internal error",
+                                "the server failed; the error was logged")

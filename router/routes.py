@@ -1,0 +1,22 @@
+"""Every router the app serves, core first, then each connector's webhooks."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from connectors.base import Connector
+from router.channels.endpoints import router as channels
+from router.customers.endpoints import router as customers
+from router.events.endpoints import router as events
+from router.ops.health import router as health
+from router.ops.inbound_events import router as inbound_events
+from router.ops.keys import router as keys
+from router.ops.media import router as media
+from router.threads.endpoints import router as threads
+
+
+def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
+    for router in (health, channels, customers, threads, media, events, inbound_events, keys):
+        app.include_router(router)
+    for name in sorted(connectors):
+        app.include_router(connectors[name].routes())

@@ -1,0 +1,99 @@
+"""Agent API for threads and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep
+from router.openapi_docs import problems
+from router.outbox.service import ReplyRequest, queue_reply
+from router.pagination import CursorQuery, LimitQuery, Page
+from router.threads.schemas import MessageOut, ReplyIn, ThreadOut, ThreadPatch, ThreadStatus
+from router.threads.service import (
+    get_thread,
+    list_threads,
+    page_messages,
+    patch_thread,
+    thread_detail,
+)
+from router.threads.typing import notify_typing
+from router.threads.views import message_view
+
+router = APIRouter(prefix="/v1/threads", tags=["threads"])
+
+
+@router.get("", summary="List threads", response_model=Page[ThreadOut],
+            responses=problems(400, 401, 422))
+async def list_(
+    core: CoreDep, session: ReadDep, _: AgentDep,
+    status_: Annotated[ThreadStatus | None, Query(alias="status")] = None,
+    assignee: Annotated[str | None, Query(max_length=200)] = None,
+    channel_id: Annotated[str | None, Query(max_length=32)] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    customer_id: int | None = None,
+    updated_since: datetime | None = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> dict[str, Any]:
+    """Threads by newest activity first, filtered by status, assignee, channel, tag or customer."""
+    items, next_cursor = await list_threads(
+        core, session, status=status_, assignee=assignee, channel_id=channel_id, tag=tag,
+        customer_id=customer_id, updated_since=updated_since, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{thread_id}", summary="Get a thread", response_model=ThreadOut,
+            responses=problems(401, 404, 422))
+async def get(thread_id: int, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
+    """One thread, with the reply windows of its channels."""
+    return await thread_detail(core, session, await get_thread(session, thread_id))
+
+
+@router.patch("/{thread_id}", summary="Update a thread", response_model=ThreadOut,
+              responses=problems(401, 404, 422))
+async def patch(
+    thread_id: int, body: ThreadPatch, core: CoreDep, session: SessionDep, _: AgentDep
+) -> dict[str, Any]:
+    """Change status, assignee, team, priority or tags."""
+    thread = await patch_thread(session, await get_thread(session, thread_id), body)
+    return await thread_detail(core, session, thread)
+
+
+@router.get("/{thread_id}/messages", summary="Page a thread's messages",
+            response_model=Page[MessageOut], responses=problems(400, 401, 404, 422))
+async def messages(
+    thread_id: int, session: ReadDep, _: AgentDep, cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> dict[str, Any]:
+    """The latest messages (oldest first in the page); `next_cursor` pages further back."""
+    thread = await get_thread(session, thread_id)
+    items, next_cursor = await page_messages(session, thread, cursor, limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/{thread_id}/messages", summary="Reply or add an internal note",
+             response_model=MessageOut, status_code=status.HTTP_201_CREATED,
+             responses=problems(401, 404, 409, 413, 422))
+async def reply(
+    thread_id: int, body: ReplyIn, core: CoreDep, session: SessionDep, principal: AgentDep
+) -> dict[str, Any]:
+    """Queue a reply on the customer's latest channel (or `channel_id`), or add a note."""
+    thread = await get_thread(session, thread_id)
+    request = ReplyRequest(
+        text=body.text, channel_id=body.channel_id, internal=body.internal,
+        attachments=[a.model_dump(mode="json") for a in body.attachments],
+        reply_to_message_id=body.reply_to_message_id,
+        template=body.template.model_dump() if body.template else None,
+        buttons=[b.model_dump() for b in body.buttons], request_contact=body.request_contact)
+    message = await queue_reply(core, session, thread, request, principal.name)
+    return message_view(message)
+
+
+@router.post("/{thread_id}/typing", summary="Tell the customer an agent is typing",
+             status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 404))
+async def typing(thread_id: int, core: CoreDep, session: ReadDep, _: AgentDep) -> None:
+    """Shows a typing indicator on channels that have one (web chat)."""
+    await notify_typing(core, session, await get_thread(session, thread_id))

@@ -1,0 +1,135 @@
+"""Listing, reading and updating threads; paging their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.core import Core, queue_event
+from router.customers.repository import identities_of, live_customer
+from router.errors import NotFound
+from router.models import ChannelRow, Customer, Message, Thread
+from router.models.base import utcnow
+from router.outbox.service import window_info
+from router.pagination import decode_cursor, encode_cursor
+from router.threads.schemas import ThreadPatch
+from router.threads.views import message_view, thread_view
+
+
+async def get_thread(session: AsyncSession, thread_id: int) -> Thread:
+    thread = await session.get(Thread, thread_id)
+    if thread is None or thread.hidden:
+        raise NotFound(f"thread {thread_id} does not exist")
+    return thread
+
+
+async def thread_detail(core: Core, session: AsyncSession, thread: Thread) -> dict[str, Any]:
+    view = thread_view(thread)
+    windows = []
+    for identity in await identities_of(session, thread.customer_id):
+        channel_id = identity.last_inbound_channel_id
+        if channel_id is None:
+            continue
+        row = await session.get(ChannelRow, channel_id)
+        if row is None or row.type not in core.connectors:
+            continue
+        info = window_info(core, row, identity)
+        if info is not None:
+            windows.append(info)
+    view["reply_windows"] = windows
+    return view
+
+
+async def list_threads(
+    core: Core, session: AsyncSession, *, status: str | None, assignee: str | None,
+    channel_id: str | None, tag: str | None, customer_id: int | None,
+    updated_since: datetime | None, cursor: str | None, limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = select(Thread).where(Thread.hidden.is_(False))
+    if status:
+        query = query.where(Thread.status == status)
+    if assignee:
+        query = query.where(Thread.assignee == assignee)
+    if channel_id:
+        query = query.where(Thread.last_inbound_channel_id == channel_id)
+    if customer_id is not None:
+        # A customer merged away is found at the thread that now holds their messages.
+        customer = await session.get(Customer, customer_id)
+        if customer is not None:
+            customer_id = (await live_customer(session, customer_id)).id
+        query = query.where(Thread.customer_id == customer_id)
+    if updated_since is not None:
+        query = query.where(Thread.last_message_at >= updated_since)
+    if tag:
+        if core.sqlite:
+            query = query.where(text(
+                "EXISTS (SELECT 1 FROM json_each(threads.tags) WHERE json_each.value = :tag)"
+            ).bindparams(tag=tag))
+        else:
+            query = query.where(text("threads.tags @> CAST(:tag AS jsonb)")
+                                .bindparams(tag=f'["{_json_escape(tag)}"]'))
+    if cursor:
+        at_raw, last_id = decode_cursor(cursor, 2)
+        at = _cursor_time(at_raw)
+        query = query.where(or_(Thread.last_message_at < at,
+                                and_(Thread.last_message_at == at, Thread.id < int(last_id))))
+    rows = list(await session.scalars(
+        query.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([last.last_message_at.isoformat(), last.id])
+    return [thread_view(r) for r in rows], next_cursor
+
+
+def _json_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _cursor_time(raw: object) -> datetime:
+    from router.pagination import BadCursor
+
+    try:
+        return datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise BadCursor("this cursor was not issued by this API") from None
+
+
+async def patch_thread(session: AsyncSession, thread: Thread, patch: ThreadPatch) -> Thread:
+    fields = patch.model_dump(exclude_unset=True)
+    for name in ("status", "priority"):
+        if name in fields and fields[name] is None:
+            fields.pop(name)
+    if "tags" in fields:
+        fields["tags"] = sorted({t.strip() for t in fields["tags"] or [] if t.strip()})
+    for name, value in fields.items():
+        setattr(thread, name, value)
+    thread.updated_at = utcnow()
+    await session.flush()
+    queue_event(session, "thread.updated", thread_view(thread))
+    return thread
+
+
+async def page_messages(
+    session: AsyncSession, thread: Thread, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The newest `limit` messages before the cursor, returned oldest first."""
+    query = select(Message).where(Message.thread_id == thread.id)
+    if cursor:
+        at_raw, last_id = decode_cursor(cursor, 2)
+        at = _cursor_time(at_raw)
+        query = query.where(or_(Message.sent_at < at,
+                                and_(Message.sent_at == at, Message.id < int(last_id))))
+    rows = list(await session.scalars(
+        query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        oldest = rows[-1]
+        next_cursor = encode_cursor([oldest.sent_at.isoformat(), oldest.id])
+    rows.reverse()
+    return [message_view(r) for r in rows], next_cursor
