@@ -1,0 +1,102 @@
+"""Every endpoint answers bad input with a 4xx problem+json that says what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.omni import OmniServer
+
+PROBLEM = "application/problem+json"
+
+# (method, path, json body, expected status, text the detail must contain)
+CASES: list[tuple[str, str, Any, int, str]] = [
+    ("GET", "/v1/threads/abc", None, 422, "thread_id"),
+    ("GET", "/v1/threads/999999", None, 404, "thread 999999"),
+    ("GET", "/v1/threads?limit=0", None, 422, "limit"),
+    ("GET", "/v1/threads?limit=201", None, 422, "limit"),
+    ("GET", "/v1/threads?status=closed", None, 422, "status"),
+    ("GET", "/v1/threads?cursor=!!!", None, 400, "cursor"),
+    ("GET", "/v1/threads?updated_since=yesterday", None, 422, "updated_since"),
+    ("PATCH", "/v1/threads/999999", {"status": "open"}, 404, "thread 999999"),
+    ("GET", "/v1/threads/999999/messages", None, 404, "thread 999999"),
+    ("POST", "/v1/threads/999999/messages", {"text": "x"}, 404, "thread 999999"),
+    ("GET", "/v1/customers/xyz", None, 422, "customer_id"),
+    ("GET", "/v1/customers/999999", None, 404, "customer 999999"),
+    ("GET", "/v1/customers?cursor=eyJ4Ijoi", None, 400, "cursor"),
+    ("POST", "/v1/customers/999999/merge", {"other_customer_id": "two"}, 422,
+     "other_customer_id"),
+    ("POST", "/v1/customers/999999/merge", {}, 422, "other_customer_id"),
+    ("GET", "/v1/customers/999999/suggestions", None, 404, "customer 999999"),
+    ("POST", "/v1/merges/999999/undo", None, 404, "merge 999999"),
+    ("POST", "/v1/channels", {"type": "carrier-pigeon", "name": "x"}, 422, "carrier-pigeon"),
+    ("POST", "/v1/channels", {"type": "api"}, 422, "name"),
+    ("POST", "/v1/channels", {"type": "api", "name": "x", "config": {"trusted": "maybe"}}, 422,
+     "config.trusted"),
+    ("POST", "/v1/channels", {"type": "api", "name": "x", "config": {"unknown": 1}}, 422,
+     "config.unknown"),
+    ("POST", "/v1/channels", {"type": "api", "name": "x", "config": []}, 422, "config"),
+    ("GET", "/v1/channels/ch_nope", None, 404, "ch_nope"),
+    ("PATCH", "/v1/channels/ch_nope", {"name": "y"}, 404, "ch_nope"),
+    ("DELETE", "/v1/channels/ch_nope", None, 404, "ch_nope"),
+    ("GET", "/v1/inbound-events?state=lost", None, 422, "state"),
+    ("GET", "/v1/inbound-events/999999", None, 404, "999999"),
+    ("POST", "/v1/inbound-events/999999/retry", None, 404, "999999"),
+    ("POST", "/v1/keys", {"name": "k", "role": "overlord"}, 422, "role"),
+    ("DELETE", "/v1/keys/999999", None, 404, "999999"),
+    ("GET", "/v1/attachments/nonsense", None, 404, "nonsense"),
+    ("GET", "/v1/messages/999999/raw", None, 404, "999999"),
+    ("POST", "/v1/channels/ch_nope/inbound", {"external_user_id": "u"}, 404, "ch_nope"),
+    ("GET", "/v1/no-such-thing", None, 404, ""),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "says"), CASES,
+                         ids=[f"{c[0]} {c[1]}" for c in CASES])
+async def test_bad_input_is_a_clear_4xx(
+    omni: OmniServer, method: str, path: str, body: Any, status: int, says: str
+) -> None:
+    response = await omni.client.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["type"].startswith("https://")
+    assert says in problem["detail"] or any(says in e["field"] for e in problem.get("errors", []))
+
+
+async def test_thread_patch_with_wrong_types(omni: OmniServer) -> None:
+    created = await omni.create_channel("api", "bot", {})
+    from tests.apichannel import inbound, post_inbound
+
+    await post_inbound(omni.client, created["id"], created["generated_secrets"]["secret"],
+                       inbound("u", "m", "hi"))
+    await omni.settle()
+    thread = (await omni.client.get("/v1/threads")).json()["items"][0]
+    for body, field in (({"status": 3}, "status"), ({"tags": "vip"}, "tags"),
+                        ({"priority": "asap"}, "priority"), ({"colour": "red"}, "colour")):
+        response = await omni.client.patch(f"/v1/threads/{thread['id']}", json=body)
+        assert response.status_code == 422
+        assert field in response.json()["detail"]
+    empty = await omni.client.post(f"/v1/threads/{thread['id']}/messages", json={"text": ""})
+    assert empty.status_code == 422
+    wrong = await omni.client.post(f"/v1/threads/{thread['id']}/messages",
+                                   json={"text": "x", "attachments": [{"url": "not a url"}]})
+    assert wrong.status_code == 422
+    assert "attachments.0.url" in wrong.json()["detail"]
+
+
+async def test_malformed_json_is_400(omni: OmniServer) -> None:
+    response = await omni.client.post("/v1/channels", content=b"{nope",
+                                      headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_oversized_body_is_413_and_changes_nothing(omni: OmniServer) -> None:
+    huge = {"type": "api", "name": "x" * 2_000_000}
+    response = await omni.client.post("/v1/channels", json=huge)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    assert (await omni.client.get("/v1/channels")).json() == []
