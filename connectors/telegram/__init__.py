@@ -1,0 +1,1 @@
+"""Telegram: Bot API webhook or long polling in, aiogram's Bot out."""

@@ -1,0 +1,155 @@
+"""The Telegram connector: limits, sends through aiogram's Bot, provider set-up, files."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import posixpath
+from collections import OrderedDict
+from typing import ClassVar
+
+from aiogram.exceptions import AiogramError
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from connectors.base import (
+    Attachment,
+    AttachmentStream,
+    BaseConnector,
+    Channel,
+    ChannelLimits,
+    DeliveryError,
+    IdentityKind,
+    InboundGateway,
+    InboundItem,
+    OutboundMessage,
+    RawEvent,
+    ReceiverFactory,
+    Recipient,
+    SendResult,
+)
+from connectors.http_fetch import stream_url
+from connectors.telegram import outbound
+from connectors.telegram.bots import BotPool, channel_config
+from connectors.telegram.errors import delivery_error
+from connectors.telegram.parse import parse_update
+from connectors.telegram.polling import poll
+from connectors.telegram.schemas import ALLOWED_UPDATES, TelegramChannelConfig
+from connectors.telegram.webhook import build_router
+
+log = logging.getLogger("omniroute.telegram")
+
+# Long replies split into several messages; remember how far a send got so a retry after a
+# failure mid-way sends only the rest (bounded: a forgotten entry only risks a repeated part).
+MAX_RESUMABLE_SENDS = 1000
+
+
+class TelegramConnector(BaseConnector):
+    type: ClassVar[str] = "telegram"
+    # Bot API FAQ (revisit if Telegram changes them): about one message per second per chat,
+    # 30 per second per bot. Text is split into 4,096-character messages by send(), so the
+    # core may hand over replies as long as agents write them.
+    limits: ClassVar[ChannelLimits] = ChannelLimits(
+        max_text_length=65_536, supports_media=True,
+        per_chat_per_second=1.0, per_channel_per_second=30.0)
+    identity_kind: ClassVar[IdentityKind] = "telegram"
+    # A Telegram user id is the same person whichever bot they talk to.
+    identity_per_channel: ClassVar[bool] = False
+    config_model: ClassVar[builtins.type[BaseModel]] = TelegramChannelConfig
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"bot_token", "webhook_secret"})
+    generated_secrets: ClassVar[frozenset[str]] = frozenset({"webhook_secret"})
+
+    def __init__(self) -> None:
+        self.bots = BotPool()
+        self._progress: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
+
+    def routes(self) -> APIRouter:
+        return build_router()
+
+    def parse(self, raw: RawEvent) -> list[InboundItem]:
+        return parse_update(raw)
+
+    async def send(self, channel: Channel, msg: OutboundMessage) -> SendResult:
+        bot = self.bots.bot(channel_config(channel))
+        plan = outbound.plan(bot, msg)
+        key = (channel.id, msg.message_id)
+        done = self._progress.pop(key, [])
+        try:
+            sent = await outbound.run(plan, done)
+        except AiogramError as exc:
+            error = delivery_error(exc)
+            if error.retryable:
+                self._remember(key, done)
+            elif done:
+                error.reason = (f"{error.reason} (after {len(done)} of {len(plan.steps)} "
+                                "parts were delivered)")
+            raise error from exc
+        except BaseException:
+            # Cancelled by the outbox's send timeout (or something unforeseen): the core will
+            # try again, and the parts already out must not go twice.
+            self._remember(key, done)
+            raise
+        return SendResult(external_id=sent[0], extra_external_ids=tuple(sent[1:]))
+
+    def _remember(self, key: tuple[str, int], done: list[str]) -> None:
+        if not done:
+            return
+        self._progress[key] = done
+        while len(self._progress) > MAX_RESUMABLE_SENDS:
+            self._progress.popitem(last=False)
+
+    async def on_channel_saved(self, channel: Channel, public_url: str | None) -> None:
+        config = channel_config(channel)
+        bot = self.bots.bot(config)
+        if config.mode == "polling":
+            # Polling and a webhook exclude each other at Telegram.
+            await bot.delete_webhook(drop_pending_updates=False)
+            return
+        if public_url is None:
+            log.warning("channel %s: OMNIROUTE_PUBLIC_URL is not set, so Telegram's webhook "
+                        "is left as it is; set it, or use mode 'polling'", channel.id)
+            return
+        await bot.set_webhook(
+            url=f"{public_url.rstrip('/')}/webhooks/telegram/{channel.id}",
+            secret_token=config.webhook_secret, allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False)
+
+    async def on_channel_deleted(self, channel: Channel) -> None:
+        config = channel_config(channel)
+        if config.mode == "webhook":
+            await self.bots.bot(config).delete_webhook(drop_pending_updates=False)
+
+    def receiver(self, channel: Channel) -> ReceiverFactory | None:
+        if channel_config(channel).mode != "polling":
+            return None
+
+        async def run(channel: Channel, gateway: InboundGateway) -> None:
+            await poll(self.bots.bot(channel_config(channel)), channel, gateway)
+
+        return run
+
+    async def open_attachment(self, channel: Channel, attachment: Attachment) -> AttachmentStream:
+        if attachment.provider_ref is None:
+            return await super().open_attachment(channel, attachment)
+        bot = self.bots.bot(channel_config(channel))
+        try:
+            file = await bot.get_file(attachment.provider_ref)
+        except AiogramError as exc:
+            raise delivery_error(exc) from exc
+        if not file.file_path:
+            raise DeliveryError("Telegram did not hand out a download path (the Bot API only "
+                                "serves files up to 20 MB)", retryable=False)
+        url = bot.session.api.file_url(bot.token, file.file_path)
+        filename = attachment.filename or posixpath.basename(file.file_path)
+        return await stream_url(url, attachment.mime_type, filename)
+
+    async def agent_typing(self, channel: Channel, recipient: Recipient) -> None:
+        try:
+            await self.bots.bot(channel_config(channel)).send_chat_action(
+                int(recipient.external_user_id), "typing")
+        except (AiogramError, ValueError) as exc:
+            # A typing hint that does not arrive harms nobody; the reply itself will report.
+            log.info("sendChatAction failed on channel %s: %s", channel.id, exc)
+
+    async def close(self) -> None:
+        await self.bots.close()
