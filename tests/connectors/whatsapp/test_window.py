@@ -1,0 +1,126 @@
+"""The 24-hour customer service window: 409 outside it, templates any time, fallback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from router.models import Identity
+from router.models.base import utcnow
+from tests.apichannel import inbound, post_inbound
+from tests.callback import CallbackServer
+from tests.connectors.whatsapp.fake_graph import FakeGraph
+from tests.connectors.whatsapp.flow import create_channel, messages, only_thread, post_fixture
+from tests.omni import OmniServer
+
+ORDER_UPDATE = {"name": "order_update", "language": "en_US", "components": [
+    {"type": "body", "parameters": [{"type": "text", "text": "#1042"}]}]}
+
+
+@pytest.fixture
+async def callback() -> AsyncIterator[CallbackServer]:
+    server = CallbackServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def close_window(omni: OmniServer) -> None:
+    async with omni.core.unit() as session:
+        await session.execute(update(Identity).where(Identity.kind == "whatsapp")
+                              .values(last_inbound_at=utcnow() - timedelta(hours=25)))
+
+
+async def customer_wrote_a_day_ago(omni: OmniServer, config: dict[str, Any]) -> tuple[str, int]:
+    channel_id = (await create_channel(omni, config))["id"]
+    await post_fixture(omni, channel_id, "text__basic")
+    await omni.settle()
+    await close_window(omni)
+    return channel_id, (await only_thread(omni))["id"]
+
+
+async def test_free_form_reply_outside_the_window_is_a_409_suggesting_a_template(
+    omni: OmniServer, wa_config: dict[str, Any], graph: FakeGraph
+) -> None:
+    channel_id, thread_id = await customer_wrote_a_day_ago(omni, wa_config)
+    thread = (await omni.client.get(f"/v1/threads/{thread_id}")).json()
+    assert [(w["channel_id"], w["open"]) for w in thread["reply_windows"]] == [
+        (channel_id, False)]
+    refused = await omni.client.post(f"/v1/threads/{thread_id}/messages",
+                                     json={"text": "Are you still there?",
+                                           "channel_id": channel_id})
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["type"].endswith("/reply-window-closed")
+    assert "template" in problem["detail"]
+    await omni.settle()
+    assert graph.sent == []
+
+
+async def test_template_goes_out_outside_the_window(
+    omni: OmniServer, wa_config: dict[str, Any], graph: FakeGraph
+) -> None:
+    channel_id, thread_id = await customer_wrote_a_day_ago(omni, wa_config)
+    sent = await omni.client.post(f"/v1/threads/{thread_id}/messages", json={
+        "text": "Order #1042 is on its way", "channel_id": channel_id, "template": ORDER_UPDATE})
+    assert sent.status_code == 201, sent.text
+    await omni.settle()
+    assert graph.sent == [{"messaging_product": "whatsapp", "recipient_type": "individual",
+                           "to": "16505551234", "type": "template",
+                           "template": {"name": "order_update", "language": {"code": "en_US"},
+                                        "components": ORDER_UPDATE["components"]}}]
+    stored = [m for m in await messages(omni, thread_id) if m["id"] == sent.json()["id"]]
+    assert [(m["status"], m["external_id"]) for m in stored] == [("sent", "wamid.FAKE0001")]
+
+
+async def test_automatic_reply_falls_back_to_the_customers_next_channel(
+    omni: OmniServer, wa_config: dict[str, Any], graph: FakeGraph, callback: CallbackServer
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    api = await omni.create_channel("api", "shop bot", {"callback_url": callback.url,
+                                                         "trusted": True})
+    callback.secret = api["generated_secrets"]["secret"]
+    await post_inbound(omni.client, api["id"], callback.secret,
+                       inbound("shop-77", "m-1", "Order question", phone="+16505551234",
+                               sent_at="2025-06-08T20:00:00Z"))
+    await omni.settle()
+    await post_fixture(omni, channel_id, "text__basic")  # written at 20:59:43, the latest
+    await omni.settle()
+    await close_window(omni)
+    thread = await only_thread(omni)
+    assert thread["last_inbound_channel_id"] == channel_id
+    sent = await omni.client.post(f"/v1/threads/{thread['id']}/messages",
+                                  json={"text": "We can help with that."})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["channel_id"] == api["id"]
+    await omni.settle()
+    assert graph.sent == []
+    assert [p["text"] for p in callback.received] == ["We can help with that."]
+    notes = [m["text"] for m in await messages(omni, thread["id"]) if m["direction"] == "note"]
+    assert notes == ["The reply window on WhatsApp support (whatsapp) is closed; this reply "
+                     "goes out via shop bot (api)."]
+
+
+async def test_templates_are_listed_from_the_business_account(
+    omni: OmniServer, wa_config: dict[str, Any], graph: FakeGraph
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    listed = await omni.client.get(f"/v1/channels/{channel_id}/templates")
+    assert listed.status_code == 200, listed.text
+    assert [(t["name"], t["language"], t["category"]) for t in listed.json()["items"]] == [
+        ("order_update", "en_US", "UTILITY"), ("we_miss_you", "en_US", "MARKETING"),
+        ("appointment_reminder", "de", "UTILITY")]
+
+
+async def test_template_list_without_business_account_is_a_409(
+    omni: OmniServer, wa_config: dict[str, Any]
+) -> None:
+    config = {k: v for k, v in wa_config.items() if k != "business_account_id"}
+    channel_id = (await create_channel(omni, config))["id"]
+    listed = await omni.client.get(f"/v1/channels/{channel_id}/templates")
+    assert listed.status_code == 409
+    assert "business_account_id" in listed.json()["detail"]
