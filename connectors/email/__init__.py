@@ -1,0 +1,1 @@
+"""E-mail channel: IMAP and raw-MIME inbound, SMTP outbound, threading, loop guard, bounces."""
