@@ -1,0 +1,1 @@
+"""Web chat: an embeddable widget and the visitor WebSocket."""

@@ -1,0 +1,76 @@
+"""The web-chat channel: visitors on the site's widget, replies pushed over their WebSocket."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from connectors.base import (
+    BaseConnector,
+    Channel,
+    ChannelLimits,
+    IdentityKind,
+    InboundItem,
+    OutboundMessage,
+    RawEvent,
+    Recipient,
+    SendResult,
+)
+from connectors.webchat.intake import Runtime
+from connectors.webchat.parse import parse_event
+from connectors.webchat.schemas import MAX_TEXT_LENGTH, WebchatConfig
+from connectors.webchat.webhook import build_router
+
+
+def external_id(message_id: int) -> str:
+    return f"wc-{message_id}"
+
+
+class WebchatConnector(BaseConnector):
+    type: ClassVar[str] = "webchat"
+    # Our own widget: the text cap is ours (keeps frames small), no pacing needed.
+    limits: ClassVar[ChannelLimits] = ChannelLimits(max_text_length=MAX_TEXT_LENGTH)
+    identity_kind: ClassVar[IdentityKind] = "webchat"
+    # Visitor ids are ours and random; site user ids are scoped by channel inside the id.
+    identity_per_channel: ClassVar[bool] = False
+    config_model: ClassVar[builtins.type[BaseModel]] = WebchatConfig
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"identity_secret"})
+    generated_secrets: ClassVar[frozenset[str]] = frozenset({"identity_secret"})
+
+    def __init__(self) -> None:
+        self.runtime = Runtime()
+
+    def routes(self) -> APIRouter:
+        return build_router(self.runtime)
+
+    def parse(self, raw: RawEvent) -> list[InboundItem]:
+        return parse_event(raw)
+
+    async def send(self, channel: Channel, msg: OutboundMessage) -> SendResult:
+        """Pushed to the visitor's open tabs in this process; if none took it, the core mails
+        a copy through the configured e-mail channel."""
+        frame = {"type": "message", "message": {
+            "id": msg.message_id, "direction": "outbound", "text": msg.text,
+            "sent_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "status": "delivered", "automatic": msg.automatic,
+            "attachments": [{"url": a.url, "mime_type": a.mime_type, "filename": a.filename}
+                            for a in msg.attachments]}}
+        pushed = await self.runtime.live.push(channel.id, msg.recipient.external_user_id, frame)
+        if pushed:
+            return SendResult(external_id=external_id(msg.message_id), status="delivered")
+        email_channel = channel.config.get("email_channel_id")
+        return SendResult(external_id=external_id(msg.message_id), status="sent",
+                          also_deliver_via_channel_id=str(email_channel) if email_channel
+                          else None)
+
+    async def on_channel_deleted(self, channel: Channel) -> None:
+        # The widget reconnects on its own and then learns the channel is gone (4404).
+        await self.runtime.live.close_channel(channel.id, 1012, "channel deleted")
+
+    async def agent_typing(self, channel: Channel, recipient: Recipient) -> None:
+        await self.runtime.live.push(channel.id, recipient.external_user_id,
+                                     {"type": "typing", "active": True})

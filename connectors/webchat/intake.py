@@ -1,0 +1,236 @@
+"""What the REST routes and the WebSocket share: tokens, visitor messages, receipts, uploads.
+
+Everything a visitor sends is checked here and stored as one of our raw events through
+`gateway.accept`; nothing the browser sends is stored as it came.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from connectors.base import Channel, HistoryItem, InboundGateway, WebhookRejected
+from connectors.webchat.guard import RateLimiter
+from connectors.webchat.live import LiveVisitors
+from connectors.webchat.schemas import (
+    FILE_ID_PATTERN,
+    FileRef,
+    MessageEvent,
+    ReadEvent,
+    StoredUser,
+    WebchatSessionRequest,
+    WebchatVisitorMessage,
+)
+from connectors.webchat.tokens import (
+    SIGNING_PURPOSE,
+    InvalidToken,
+    Visitor,
+    identity_hash_valid,
+    issue,
+    new_visitor_id,
+    verified_visitor_id,
+    verify,
+)
+
+MAX_FILE_BYTES = 2_000_000
+# Images a browser shows inline without running anything; every other type is a download.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+_FILE_ID = re.compile(FILE_ID_PATTERN)
+
+
+class RateLimited(WebhookRejected):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(429, "Too many messages",
+                         "slow down: this visitor is sending faster than the channel allows")
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+@dataclass
+class Runtime:
+    """State one connector instance keeps for its web-chat channels (all in-process)."""
+
+    live: LiveVisitors = field(default_factory=LiveVisitors)
+    # Per visitor: a burst of 10 messages, then one every 2 seconds.
+    messages: RateLimiter = field(default_factory=lambda: RateLimiter(10, 0.5))
+    # New visitors per client address (token-less sessions): generous, since offices share
+    # one NAT; behind a reverse proxy run uvicorn with proxy headers so this is the visitor.
+    sessions: RateLimiter = field(default_factory=lambda: RateLimiter(60, 1.0))
+
+
+def visitor_from_token(gateway: InboundGateway, channel: Channel, token: str | None) -> Visitor:
+    if not token:
+        raise WebhookRejected(401, "No visitor token",
+                              "send the visitor token from POST /webchat/{channel_id}/session")
+    try:
+        return verify(gateway.signing_key(SIGNING_PURPOSE), token, channel.id)
+    except InvalidToken as exc:
+        raise WebhookRejected(401, "Invalid visitor token", str(exc)) from None
+
+
+def bearer(authorization: str | None) -> str | None:
+    scheme, _, value = (authorization or "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def open_session(gateway: InboundGateway, channel: Channel, body: WebchatSessionRequest) -> Visitor:
+    """The visitor a (re)loaded page is: the token's, or a new one; the site user if proven."""
+    key = gateway.signing_key(SIGNING_PURPOSE)
+    previous: Visitor | None = None
+    if body.token:
+        try:
+            previous = verify(key, body.token, channel.id)
+        except InvalidToken:
+            previous = None  # a stale or foreign token just starts a new visitor
+    now = int(time.time())
+    if body.user is not None:
+        secret = str(channel.config.get("identity_secret", ""))
+        if not identity_hash_valid(secret, body.user.user_id, body.user.identity_hash):
+            raise WebhookRejected(403, "Identity not verified",
+                                  "identity_hash is not HMAC-SHA256(identity secret, user_id)")
+        user = StoredUser(user_id=body.user.user_id, identity_hash=body.user.identity_hash,
+                          email=body.user.email, name=body.user.name)
+        return Visitor(channel.id, verified_visitor_id(channel.id, user.user_id), now, user)
+    if previous is not None and previous.user is None:
+        return Visitor(channel.id, previous.visitor_id, now)
+    # No token, or the site's user logged out: a shared computer must not show their chat.
+    return Visitor(channel.id, new_visitor_id(), now)
+
+
+def token_for(gateway: InboundGateway, visitor: Visitor) -> str:
+    return issue(gateway.signing_key(SIGNING_PURPOSE), visitor)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def accept_message(gateway: InboundGateway, runtime: Runtime, channel: Channel,
+                         visitor: Visitor, message: WebchatVisitorMessage) -> MessageEvent:
+    """Store one visitor message (a retry with the same id is a no-op) and return it."""
+    if not message.text.strip() and not message.attachments:
+        raise WebhookRejected(422, "Empty message", "a message needs text or an attachment")
+    key = f"{channel.id}:{visitor.visitor_id}"
+    if not runtime.messages.allow(key):
+        raise RateLimited(runtime.messages.retry_after(key))
+    files = [await _own_file(gateway, channel, visitor, file_id)
+             for file_id in message.attachments]
+    profile = message.profile
+    event = MessageEvent(
+        kind="message", visitor_id=visitor.visitor_id, client_message_id=message.id,
+        text=message.text, sent_at=_now(),
+        name=profile.name.strip() or None if profile and profile.name else None,
+        email=profile.email.strip() or None if profile and profile.email else None,
+        user=visitor.user, attachments=files,
+    )
+    payload = event.model_dump_json(exclude_none=True).encode()
+    await gateway.accept(channel, f"m:{visitor.visitor_id}/{message.id}", payload,
+                         "application/json")
+    return event
+
+
+async def accept_read(gateway: InboundGateway, channel: Channel, visitor: Visitor,
+                      message_ids: list[int]) -> list[str]:
+    """Read receipts, only for messages in this visitor's own history."""
+    wanted = set(message_ids)
+    history = await gateway.history(channel, visitor.visitor_id, None, 200)
+    own = sorted(item.id for item in history
+                 if item.direction == "outbound" and item.id in wanted)
+    if not own:
+        return []
+    external = [f"wc-{message_id}" for message_id in own]
+    event = ReadEvent(kind="read", visitor_id=visitor.visitor_id, message_ids=external,
+                      read_at=_now())
+    digest = hashlib.sha256(",".join(external).encode()).hexdigest()[:32]
+    await gateway.accept(channel, f"r:{visitor.visitor_id}/{digest}",
+                         event.model_dump_json().encode(), "application/json")
+    return external
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def echo_frame(event: MessageEvent) -> dict[str, Any]:
+    """The visitor's own message, for their other open tabs."""
+    return {"type": "message", "message": {
+        "id": event.client_message_id, "direction": "inbound", "text": event.text,
+        "sent_at": _iso(event.sent_at), "status": "received",
+        "attachments": [{"url": a.url, "mime_type": a.mime_type, "filename": a.filename}
+                        for a in event.attachments]}}
+
+
+def history_view(items: list[HistoryItem], channel: Channel) -> list[dict[str, Any]]:
+    """Items for the widget; an offline reply's e-mail copy would show twice, so it is hidden."""
+    email_channel = channel.config.get("email_channel_id")
+    live_texts = {i.text for i in items if i.direction == "outbound" and i.channel_id == channel.id}
+    return [
+        {"id": i.id, "direction": i.direction, "text": i.text,
+         "sent_at": _iso(i.sent_at),
+         "status": i.status,
+         "attachments": [{k: a.get(k) for k in ("url", "mime_type", "filename")}
+                         for a in i.attachments]}
+        for i in items
+        if not (i.direction == "outbound" and email_channel and i.channel_id == email_channel
+                and i.text in live_texts)
+    ]
+
+
+def _state_key(file_id: str) -> str:
+    return f"file:{file_id}"
+
+
+async def store_file(gateway: InboundGateway, channel: Channel, visitor: Visitor,
+                     data: bytes, mime_type: str, filename: str | None,
+                     base_url: str) -> FileRef:
+    if not data:
+        raise WebhookRejected(422, "Empty file", "the upload has no bytes")
+    if len(data) > MAX_FILE_BYTES:
+        raise WebhookRejected(413, "File too large",
+                              f"files are limited to {MAX_FILE_BYTES} bytes")
+    file_id = "f_" + secrets.token_urlsafe(24)
+    ref = FileRef(file_id=file_id,
+                  url=f"{base_url.rstrip('/')}/webchat/{channel.id}/files/{file_id}",
+                  mime_type=mime_type[:200], filename=(filename or "")[:300] or None,
+                  size=len(data))
+    record = {"visitor_id": visitor.visitor_id, **ref.model_dump(exclude={"file_id"}),
+              "data": base64.b64encode(data).decode()}
+    await gateway.save_state(channel.id, _state_key(file_id), orjson.dumps(record).decode())
+    return ref
+
+
+async def load_file(gateway: InboundGateway, channel: Channel,
+                    file_id: str) -> tuple[dict[str, Any], bytes]:
+    stored = await gateway.load_state(channel.id, _state_key(file_id)) \
+        if _FILE_ID.match(file_id) else None
+    if stored is None:
+        raise WebhookRejected(404, "No such file", f"file {file_id} does not exist")
+    record: dict[str, Any] = orjson.loads(stored)
+    return record, base64.b64decode(record.pop("data"))
+
+
+async def _own_file(gateway: InboundGateway, channel: Channel, visitor: Visitor,
+                    file_id: str) -> FileRef:
+    try:
+        record, _data = await load_file(gateway, channel, file_id)
+    except WebhookRejected:
+        raise WebhookRejected(422, "Unknown attachment",
+                              f"attachment {file_id} was not uploaded by this visitor") from None
+    if record.get("visitor_id") != visitor.visitor_id:
+        raise WebhookRejected(422, "Unknown attachment",
+                              f"attachment {file_id} was not uploaded by this visitor")
+    fields = {k: v for k, v in record.items() if k != "visitor_id"}
+    try:
+        return FileRef.model_validate(fields | {"file_id": file_id})
+    except ValidationError as exc:
+        raise WebhookRejected(422, "Unknown attachment",
+                              "the stored upload is unreadable") from exc
