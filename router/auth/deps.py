@@ -15,7 +15,8 @@ from router.crypto import hash_api_key
 from router.errors import Forbidden, Unauthorized
 
 
-def get_core(request: Request) -> Core:
+async def get_core(request: Request) -> Core:
+    # async so FastAPI does not hop to its thread pool for a dictionary lookup.
     core: Core = request.app.state.core
     return core
 
