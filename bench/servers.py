@@ -22,7 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+# A tag keeps parallel bench runs (several people on one box) out of each other's files and
+# databases: OMNIROUTE_BENCH_TAG=alice writes bench/out-alice/ and omniroute_bench_alice.
+TAG = os.environ.get("OMNIROUTE_BENCH_TAG", "")
+OUT = ROOT / "bench" / (f"out-{TAG}" if TAG else "out")
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("OMNIROUTE_BENCH_PG", "postgresql://root@127.0.0.1:5432/test")
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
@@ -53,6 +56,7 @@ class Store:
     @classmethod
     def fresh(cls, kind: str, name: str) -> Store:
         OUT.mkdir(parents=True, exist_ok=True)
+        name = f"{name}_{TAG}" if TAG else name
         if kind == "sqlite":
             path = OUT / f"{name}.db"
             for suffix in ("", "-wal", "-shm"):
