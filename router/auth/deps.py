@@ -30,7 +30,10 @@ async def get_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": since FastAPI 0.118 the code after `yield` runs after the response has been
+# sent unless the dependency is function-scoped. The commit must come first: a 201 may only
+# leave once the row is stored, and a failed commit must become an error response, not a lie.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_read_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
@@ -39,7 +42,8 @@ async def get_read_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-ReadDep = Annotated[AsyncSession, Depends(get_read_session)]
+# Function-scoped too, so a streamed or slow-to-send response never holds a pooled connection.
+ReadDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 def bearer_token(authorization: str | None, query_token: str | None = None) -> str | None:
