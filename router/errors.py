@@ -57,5 +57,11 @@ class ReplyWindowClosed(ProblemError):
     status, slug, title = 409, "reply-window-closed", "Reply window closed"
 
 
+class ProviderUnavailable(ProblemError):
+    """The channel's provider refused or failed a request made on the caller's behalf."""
+
+    status, slug, title = 502, "provider-unavailable", "Provider unavailable"
+
+
 class SecretKeyMismatch(RuntimeError):
     """Stored secrets were encrypted with another OMNIROUTE_SECRET_KEY."""

@@ -14,6 +14,7 @@ DESCRIPTIONS = {
     409: "Conflicts with the current state",
     413: "Request body over the size limit",
     422: "Validation failed; `errors` names each field",
+    502: "The channel's provider failed or refused the request",
     503: "Not ready",
 }
 

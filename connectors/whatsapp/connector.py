@@ -24,7 +24,6 @@ from connectors.base import (
     OutboundMessage,
     RawEvent,
     SendResult,
-    WebhookRejected,
 )
 from connectors.http_fetch import stream_url
 from connectors.whatsapp.graph import GraphClient, auth_headers
@@ -104,11 +103,8 @@ class WhatsAppConnector(BaseConnector):
         if not account:
             raise NotSupported("this WhatsApp channel has no business_account_id; set it to "
                                "list the account's message templates")
-        try:
-            found = await self.graph.approved_templates(channel.config, str(account))
-        except DeliveryError as exc:
-            raise WebhookRejected(502, "Provider unavailable",
-                                  f"WhatsApp would not list the templates: {exc.reason}") from None
+        # A DeliveryError goes up as it is: the core answers 502 and marks a revoked token.
+        found = await self.graph.approved_templates(channel.config, str(account))
         return [{"id": t.get("id"), "name": t.get("name"), "language": t.get("language"),
                  "category": t.get("category"), "status": t.get("status"),
                  "components": t.get("components", [])}

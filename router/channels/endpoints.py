@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 
-from connectors.base import NotSupported
+from connectors.base import DeliveryError, NotSupported
 from router.auth.deps import AdminDep, AgentDep, CoreDep, ReadDep, SessionDep
 from router.channels import service
 from router.channels.schemas import ChannelCreate, ChannelCreated, ChannelOut, ChannelUpdate
 from router.core import Core
-from router.errors import Conflict
+from router.errors import Conflict, ProviderUnavailable
 from router.models import ChannelRow
 from router.models.base import utcnow
 from router.openapi_docs import problems
@@ -95,7 +95,7 @@ async def delete(channel_id: str, core: CoreDep, session: SessionDep, _: AdminDe
 
 
 @router.get("/{channel_id}/templates", summary="List message templates",
-            responses=problems(401, 404, 409))
+            responses=problems(401, 404, 409, 502))
 async def templates(
     channel_id: str, core: CoreDep, session: ReadDep, _: AgentDep
 ) -> dict[str, Any]:
@@ -105,6 +105,14 @@ async def templates(
         items = await core.connector(row.type).templates(service.to_channel(core, row))
     except NotSupported as exc:
         raise Conflict(str(exc)) from None
+    except DeliveryError as exc:
+        if exc.channel_unhealthy:
+            # A revoked token shows on the channel at once, not only at the next reply.
+            async with core.unit() as writer:
+                await service.mark_health(writer, row.id, False, exc.reason)
+        raise ProviderUnavailable(
+            f"{row.type} would not list the templates: {exc.reason}",
+            extra={"retryable": exc.retryable}) from None
     return {"items": items, "next_cursor": None}
 
 

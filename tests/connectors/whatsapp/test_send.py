@@ -17,7 +17,6 @@ from connectors.base import (
     Recipient,
     ReplyButton,
     SendResult,
-    WebhookRejected,
 )
 from connectors.whatsapp.connector import WhatsAppConnector
 from tests.connectors.whatsapp.fake_graph import MEDIA_BYTES, TEMPLATES, FakeGraph, graph_error
@@ -249,12 +248,13 @@ async def test_templates_need_the_business_account(connector: WhatsAppConnector,
         await connector.templates(Channel(id="ch", type="whatsapp", name="x", config=config))
 
 
-async def test_template_list_failure_is_a_502(connector: WhatsAppConnector, channel: Channel,
-                                              graph: FakeGraph) -> None:
+async def test_template_list_failure_is_a_retryable_delivery_error(
+    connector: WhatsAppConnector, channel: Channel, graph: FakeGraph
+) -> None:
     graph.fail_next(500, graph_error(2, "Service temporarily unavailable", type_="OAuthException"))
-    with pytest.raises(WebhookRejected) as caught:
+    with pytest.raises(DeliveryError) as caught:
         await connector.templates(channel)
-    assert caught.value.status == 502
+    assert caught.value.retryable is True
 
 
 async def test_media_is_resolved_then_streamed_with_the_token(

@@ -13,7 +13,7 @@ from router.models import Identity
 from router.models.base import utcnow
 from tests.apichannel import inbound, post_inbound
 from tests.callback import CallbackServer
-from tests.connectors.whatsapp.fake_graph import FakeGraph
+from tests.connectors.whatsapp.fake_graph import FakeGraph, graph_error
 from tests.connectors.whatsapp.flow import create_channel, messages, only_thread, post_fixture
 from tests.omni import OmniServer
 
@@ -124,3 +124,28 @@ async def test_template_list_without_business_account_is_a_409(
     listed = await omni.client.get(f"/v1/channels/{channel_id}/templates")
     assert listed.status_code == 409
     assert "business_account_id" in listed.json()["detail"]
+
+
+async def test_template_list_failure_is_a_502_problem(
+    omni: OmniServer, wa_config: dict[str, Any], graph: FakeGraph
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    graph.fail_next(500, graph_error(2, "Service temporarily unavailable"))
+    listed = await omni.client.get(f"/v1/channels/{channel_id}/templates")
+    assert listed.status_code == 502
+    assert listed.headers["content-type"].startswith("application/problem+json")
+    assert listed.json()["retryable"] is True
+    assert (await omni.client.get(f"/v1/channels/{channel_id}")).json()["health"] == "ok"
+
+
+async def test_template_list_with_a_revoked_token_marks_the_channel_unhealthy(
+    omni: OmniServer, wa_config: dict[str, Any], graph: FakeGraph
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    graph.fail_next(401, graph_error(190, "Error validating access token: Session has expired"))
+    listed = await omni.client.get(f"/v1/channels/{channel_id}/templates")
+    assert listed.status_code == 502
+    assert listed.json()["retryable"] is False
+    channel = (await omni.client.get(f"/v1/channels/{channel_id}")).json()
+    assert channel["health"] == "unhealthy"
+    assert "access token" in channel["health_reason"]
