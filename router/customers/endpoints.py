@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from router.auth.deps import AgentDep, ReadDep, SessionDep
+from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep
 from router.customers.merge import merge_customers, undo_merge
 from router.customers.schemas import CustomerOut, MergeIn, MergeOut, SuggestionOut
 from router.customers.service import (
@@ -26,20 +26,20 @@ router = APIRouter(tags=["customers"])
 @router.get("/v1/customers", summary="List or search customers",
             response_model=Page[CustomerOut], responses=problems(400, 401, 422))
 async def list_(
-    session: ReadDep, _: AgentDep,
+    core: CoreDep, session: ReadDep, _: AgentDep,
     q: Annotated[str | None, Query(max_length=320, description="Name, phone or e-mail")] = None,
     cursor: CursorQuery = None, limit: LimitQuery = 50,
 ) -> dict[str, Any]:
     """Customers, newest first; `q` matches a name, a phone (any format) or an e-mail."""
-    items, next_cursor = await search(session, q, cursor, limit)
+    items, next_cursor = await search(core, session, q, cursor, limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/v1/customers/{customer_id}", summary="Get a customer with identities",
             response_model=CustomerOut, responses=problems(401, 404, 422))
-async def get(customer_id: int, session: ReadDep, _: AgentDep) -> dict[str, Any]:
-    """One customer, their thread id and every identity they are known by."""
-    return await customer_view(session, await get_customer(session, customer_id))
+async def get(customer_id: int, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
+    """One customer, their thread id, every identity they are known by, and reply windows."""
+    return await customer_view(core, session, await get_customer(session, customer_id))
 
 
 @router.get("/v1/customers/{customer_id}/suggestions", summary="Merge suggestions",

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from router.threads.schemas import WindowOut
+
 
 class IdentityOut(BaseModel):
     id: int
@@ -23,6 +25,9 @@ class CustomerOut(BaseModel):
     thread_id: int
     merged_into_id: int | None
     identities: list[IdentityOut]
+    reply_windows: list[WindowOut] = Field(
+        default_factory=list,
+        description="Channels with a customer-service window (WhatsApp's 24 hours): open or not.")
     created_at: datetime
 
 

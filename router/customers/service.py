@@ -7,18 +7,26 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core import Core
 from router.customers.normalize import InvalidContact, normalize_email, normalize_phone
 from router.customers.repository import identities_of, thread_of
+from router.customers.windows import reply_windows
 from router.errors import NotFound
 from router.models import Customer, Identity, Merge, MergeSuggestion
 from router.pagination import decode_cursor, encode_cursor
 
 
-async def customer_view(session: AsyncSession, customer: Customer) -> dict[str, Any]:
+async def customer_view(
+    core: Core, session: AsyncSession, customer: Customer,
+    windows: dict[int, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
     thread = await thread_of(session, customer.id)
     identities = await identities_of(session, customer.id)
+    if windows is None:
+        windows = await reply_windows(core, session, [customer.id])
     return {
         "id": customer.id, "name": customer.name, "thread_id": thread.id,
+        "reply_windows": windows.get(customer.id, []),
         "merged_into_id": customer.merged_into_id, "created_at": customer.created_at,
         "identities": [
             {"id": i.id, "kind": i.kind, "value": i.value, "verified": i.verified,
@@ -47,7 +55,7 @@ def _search_values(q: str) -> list[str]:
 
 
 async def search(
-    session: AsyncSession, q: str | None, cursor: str | None, limit: int
+    core: Core, session: AsyncSession, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = select(Customer).where(Customer.merged_into_id.is_(None))
     if q:
@@ -64,7 +72,8 @@ async def search(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1].id])
-    return [await customer_view(session, r) for r in rows], next_cursor
+    windows = await reply_windows(core, session, [r.id for r in rows])
+    return [await customer_view(core, session, r, windows) for r in rows], next_cursor
 
 
 async def suggestions_for(session: AsyncSession, customer_id: int) -> list[dict[str, Any]]:

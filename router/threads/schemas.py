@@ -40,7 +40,10 @@ class MessageOut(BaseModel):
 
 
 class WindowOut(BaseModel):
+    """Whether a free-form reply may go out on a channel with a customer-service window."""
+
     channel_id: str
+    identity_id: int
     open: bool
     closes_at: datetime | None
 

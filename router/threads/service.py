@@ -9,11 +9,11 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core import Core, queue_event
-from router.customers.repository import identities_of, live_customer
+from router.customers.repository import live_customer
+from router.customers.windows import reply_windows
 from router.errors import NotFound
-from router.models import ChannelRow, Customer, Message, Thread
+from router.models import Customer, Message, Thread
 from router.models.base import utcnow
-from router.outbox.service import window_info
 from router.pagination import decode_cursor, encode_cursor
 from router.threads.schemas import ThreadPatch
 from router.threads.views import message_view, thread_view
@@ -28,18 +28,8 @@ async def get_thread(session: AsyncSession, thread_id: int) -> Thread:
 
 async def thread_detail(core: Core, session: AsyncSession, thread: Thread) -> dict[str, Any]:
     view = thread_view(thread)
-    windows = []
-    for identity in await identities_of(session, thread.customer_id):
-        channel_id = identity.last_inbound_channel_id
-        if channel_id is None:
-            continue
-        row = await session.get(ChannelRow, channel_id)
-        if row is None or row.type not in core.connectors:
-            continue
-        info = window_info(core, row, identity)
-        if info is not None:
-            windows.append(info)
-    view["reply_windows"] = windows
+    windows = await reply_windows(core, session, [thread.customer_id])
+    view["reply_windows"] = windows.get(thread.customer_id, [])
     return view
 
 
@@ -83,7 +73,9 @@ async def list_threads(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor([last.last_message_at.isoformat(), last.id])
-    return [thread_view(r) for r in rows], next_cursor
+    windows = await reply_windows(core, session, {r.customer_id for r in rows})
+    return [{**thread_view(r), "reply_windows": windows.get(r.customer_id, [])}
+            for r in rows], next_cursor
 
 
 def _json_escape(value: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -149,3 +149,25 @@ async def test_template_list_with_a_revoked_token_marks_the_channel_unhealthy(
     channel = (await omni.client.get(f"/v1/channels/{channel_id}")).json()
     assert channel["health"] == "unhealthy"
     assert "access token" in channel["health_reason"]
+
+
+async def test_customer_and_thread_list_show_the_window_open_then_closed(
+    omni: OmniServer, wa_config: dict[str, Any]
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    await post_fixture(omni, channel_id, "text__basic")
+    await omni.settle()
+    thread = await only_thread(omni)
+    customer = (await omni.client.get(f"/v1/customers/{thread['customer_id']}")).json()
+    [window] = customer["reply_windows"]
+    phone = next(i for i in customer["identities"] if i["id"] == window["identity_id"])
+    assert (window["channel_id"], window["open"], phone["kind"]) == (channel_id, True, "whatsapp")
+    opened_at = datetime.fromisoformat(phone["last_inbound_at"])
+    assert datetime.fromisoformat(window["closes_at"]) == opened_at + timedelta(hours=24)
+    listed = (await omni.client.get("/v1/threads")).json()["items"]
+    assert [w["open"] for w in listed[0]["reply_windows"]] == [True]
+    await close_window(omni)
+    searched = (await omni.client.get("/v1/customers", params={"q": phone["value"]})).json()
+    assert [w["open"] for w in searched["items"][0]["reply_windows"]] == [False]
+    listed = (await omni.client.get("/v1/threads")).json()["items"]
+    assert [w["open"] for w in listed[0]["reply_windows"]] == [False]
