@@ -314,6 +314,18 @@ class InboundGateway(Protocol):
         """Whether any agent is connected to the live event stream (web-chat presence)."""
         ...
 
+    async def report_health(
+        self, channel_id: str, healthy: bool, reason: str | None = None
+    ) -> None:
+        """A receiver's connection failed (with `reason`) or works again: the channel shows it.
+
+        Cheap to call on every attempt; only changes are written."""
+        ...
+
+    async def customer_typing(self, channel: Channel, external_user_id: str) -> None:
+        """The customer is typing: agents get a momentary `customer.typing` event."""
+        ...
+
 
 async def get_gateway(request: Request) -> InboundGateway:
     """FastAPI dependency: the core's gateway, installed on app.state at start-up."""

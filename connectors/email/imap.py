@@ -189,6 +189,8 @@ async def session(channel: Channel, gateway: InboundGateway, ready: asyncio.Even
         poll = float(settings.get("poll_seconds") or 60.0)
         while True:
             cursor = await import_new(imap, channel, gateway, cursor)
+            if not ready.is_set():
+                await gateway.report_health(channel.id, True)
             ready.set()
             await _wait_for_mail(imap, poll)
     finally:
@@ -211,6 +213,8 @@ async def run(channel: Channel, gateway: InboundGateway) -> None:
                 asyncio.IncompleteReadError) as exc:
             log.warning("channel %s: IMAP connection lost (%s: %s); retrying in %.0fs",
                         channel.id, type(exc).__name__, exc, delay)
+            # A wrong password or an unreachable server shows on the channel, not only in logs.
+            await gateway.report_health(channel.id, False, f"IMAP: {type(exc).__name__}: {exc}")
         if ready.is_set():
             delay = BACKOFF_START
         await asyncio.sleep(delay * random.uniform(0.8, 1.2))

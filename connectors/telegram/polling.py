@@ -73,6 +73,7 @@ async def poll(bot: Bot, channel: Channel, gateway: InboundGateway) -> None:
     offset = int(stored) if stored else None
     delay = BACKOFF_START_SECONDS
     webhook_cleared = False
+    first_answer = True
     while True:
         try:
             if not webhook_cleared:
@@ -91,9 +92,15 @@ async def poll(bot: Bot, channel: Channel, gateway: InboundGateway) -> None:
                 webhook_cleared = False
             log.warning("getUpdates for channel %s failed (%s); retrying in %.1fs",
                         channel.id, exc, delay)
+            if not isinstance(exc, TelegramConflictError):
+                # A revoked bot token or an unreachable Bot API shows on the channel.
+                await gateway.report_health(channel.id, False, f"getUpdates: {exc}")
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX_SECONDS)
             continue
+        if delay != BACKOFF_START_SECONDS or first_answer:
+            await gateway.report_health(channel.id, True)
+            first_answer = False
         delay = BACKOFF_START_SECONDS
         if not updates:
             continue

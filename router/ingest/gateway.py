@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, HistoryItem
+from router.channels.health import ReceiverHealth
 from router.channels.service import ChannelCache, to_channel
 from router.core import Core
 from router.crypto import derive_key
@@ -41,6 +42,7 @@ class CoreGateway:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.cache = ChannelCache()
+        self.health = ReceiverHealth(core)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         # A batch of acknowledgements is waiting for the write slot (SQLite's one writer).
@@ -123,6 +125,16 @@ class CoreGateway:
 
     def agents_online(self) -> bool:
         return self.core.bus.subscriber_count > 0
+
+    async def report_health(
+        self, channel_id: str, healthy: bool, reason: str | None = None
+    ) -> None:
+        await self.health.report(channel_id, healthy, reason)
+
+    async def customer_typing(self, channel: Channel, external_user_id: str) -> None:
+        from router.threads.presence import customer_typing
+
+        await customer_typing(self.core, channel, external_user_id)
 
     # -- group commit ----------------------------------------------------------------------
     def acks_waiting(self) -> bool:

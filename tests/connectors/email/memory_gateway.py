@@ -15,6 +15,8 @@ class MemoryGateway:
     # Every event handed over, in order, duplicates included (the real store drops them).
     stored: list[tuple[str, bytes]] = field(default_factory=list)
     state: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (channel id, healthy, reason) as the receiver reported its connection.
+    health: list[tuple[str, bool, str | None]] = field(default_factory=list)
 
     async def load_state(self, channel_id: str, key: str) -> str | None:
         return self.state.get((channel_id, key))
@@ -30,6 +32,13 @@ class MemoryGateway:
                                     key: str, value: str) -> None:
         self.stored.extend((event_id, payload) for event_id, payload, _ in events)
         self.state[(channel.id, key)] = value
+
+    async def report_health(self, channel_id: str, healthy: bool,
+                            reason: str | None = None) -> None:
+        self.health.append((channel_id, healthy, reason))
+
+    async def customer_typing(self, channel: Channel, external_user_id: str) -> None:
+        pass
 
     def ids(self) -> list[str]:
         return [event_id for event_id, _ in self.stored]

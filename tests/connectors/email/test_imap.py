@@ -147,8 +147,23 @@ async def test_the_receiver_keeps_trying_until_the_server_is_up() -> None:
         async with receiving(channel(server), gateway):
             await asyncio.sleep(0.3)  # at least one refused connection before the start
             assert gateway.stored == []
+            [(channel_id, healthy, reason)] = gateway.health[:1]
+            assert (channel_id, healthy) == ("ch_email", False)
+            assert reason is not None and reason.startswith("IMAP: ")
             server.start()
             await server.deliver(mail(1))
             await eventually(lambda: len(gateway.stored) == 1)
+            await eventually(lambda: gateway.health[-1] == ("ch_email", True, None))
     finally:
         server.stop()
+
+
+async def test_a_refused_login_is_reported_as_the_channels_health(dovecot: Dovecot) -> None:
+    gateway = MemoryGateway()
+    refused = channel(dovecot)
+    refused.config["imap_password"] = "not-the-password"
+    async with receiving(refused, gateway):
+        await eventually(lambda: bool(gateway.health))
+    assert gateway.stored == []
+    [(_, healthy, reason)] = gateway.health[:1]
+    assert healthy is False and reason is not None and "IMAP" in reason

@@ -15,6 +15,8 @@ class MemoryGateway:
     # Every event handed over, in order, duplicates included (the real store would drop them).
     stored: list[tuple[str, bytes]] = field(default_factory=list)
     state: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (channel id, healthy, reason) as the receiver reported its connection.
+    health: list[tuple[str, bool, str | None]] = field(default_factory=list)
     # Fail the next accept_and_save_state as a database outage would, storing nothing.
     crash_next: bool = False
 
@@ -48,6 +50,13 @@ class MemoryGateway:
 
     def agents_online(self) -> bool:
         return False
+
+    async def report_health(self, channel_id: str, healthy: bool,
+                            reason: str | None = None) -> None:
+        self.health.append((channel_id, healthy, reason))
+
+    async def customer_typing(self, channel: Channel, external_user_id: str) -> None:
+        pass
 
     def ids(self) -> list[str]:
         return [event_id for event_id, _ in self.stored]

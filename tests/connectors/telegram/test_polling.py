@@ -113,6 +113,9 @@ async def test_network_trouble_backs_off_and_recovers(
     await eventually(lambda: len(gateway.stored) == 1)
     assert gateway.ids() == ["301"]
     assert len(bot_api.calls_to("getUpdates")) >= 3
+    # The channel showed the trouble while it lasted, and shows the recovery.
+    assert [healthy for _, healthy, _ in gateway.health] == [False, False, True]
+    assert "Bad Gateway" in str(gateway.health[0][2])
 
 
 async def test_a_leftover_webhook_is_removed_before_polling(

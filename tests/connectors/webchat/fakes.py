@@ -38,6 +38,7 @@ class FakeGateway:
     histories: dict[str, list[HistoryItem]] = field(default_factory=dict)
     online: bool = False
     history_calls: list[tuple[str, int | None, int]] = field(default_factory=list)
+    typing: list[tuple[str, str]] = field(default_factory=list)
 
     async def channel(self, channel_id: str, channel_type: str) -> Channel:
         channel = self.channels.get(channel_id)
@@ -74,6 +75,13 @@ class FakeGateway:
 
     def agents_online(self) -> bool:
         return self.online
+
+    async def report_health(self, channel_id: str, healthy: bool,
+                            reason: str | None = None) -> None:
+        pass
+
+    async def customer_typing(self, channel: Channel, external_user_id: str) -> None:
+        self.typing.append((channel.id, external_user_id))
 
 
 @dataclass
