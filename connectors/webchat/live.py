@@ -16,6 +16,8 @@ class VisitorSocket:
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
         self._lock = asyncio.Lock()
+        # When this socket last passed a visitor's typing on to the agents (monotonic).
+        self.typing_at = float("-inf")
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._lock:

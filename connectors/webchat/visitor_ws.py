@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 import orjson
@@ -37,6 +38,7 @@ MAX_FRAME_BYTES = 32_768
 HELLO_TIMEOUT_SECONDS = 10.0
 # Idle this long and we send presence; it doubles as a keep-alive through proxies.
 HEARTBEAT_SECONDS = 25.0
+TYPING_INTERVAL_SECONDS = 2.5
 
 
 class _Close(Exception):
@@ -102,8 +104,12 @@ async def _handle(frame: dict[str, Any], gateway: InboundGateway, runtime: Runti
     elif kind == "ping":
         await socket.send({"type": "pong", "agents_online": gateway.agents_online()})
     elif kind == "typing":
-        # Agents have no visitor-typing event in the core yet; accepted and dropped.
-        return
+        now = time.monotonic()
+        # The widget sends one every 3 s while typing; a chattier client is thinned here so
+        # agents' event streams carry at most one per visitor socket per interval.
+        if now - socket.typing_at >= TYPING_INTERVAL_SECONDS:
+            socket.typing_at = now
+            await gateway.customer_typing(channel, visitor.visitor_id)
     else:
         await socket.send({"type": "error", "code": "unknown_type",
                            "detail": f"unknown frame type {kind!r}"})

@@ -389,6 +389,11 @@
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
+  var typedAt = 0;  // agents see "typing"; at most one frame per 3 s
+  input.addEventListener("input", function () {
+    var now = Date.now();
+    if (ready && input.value && now - typedAt > 3000) { typedAt = now; socket.send('{"type":"typing"}'); }
+  });
   attach.addEventListener("click", function () { file.click(); });
   file.addEventListener("change", function () {
     var chosen = file.files && file.files[0];

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -219,6 +221,31 @@ async def test_presence_follows_agents_on_the_event_stream(omni: OmniServer) -> 
         assert answer["agents_online"] is True
     finally:
         await agent.close()
+
+
+async def test_visitor_typing_reaches_agents_on_the_event_stream(omni: OmniServer) -> None:
+    channel = await webchat(omni)
+    visitor = await ScriptedVisitor.start(omni.url, channel["id"])
+    await visitor.connect()
+    await visitor.say("Hello")
+    await omni.settle()
+    thread = await only_thread(omni)
+    agent = await connect(omni.url.replace("http://", "ws://")
+                          + f"/v1/events/ws?types=customer.typing&access_token={ADMIN_KEY}")
+    try:
+        async def subscribed() -> bool:
+            return bool(omni.core.bus.subscriber_count)
+        await omni.wait_for(subscribed)
+        assert visitor.ws is not None
+        await visitor.ws.send(json.dumps({"type": "typing"}))
+        event = json.loads(await asyncio.wait_for(agent.recv(), 10))
+    finally:
+        await agent.close()
+        await visitor.close()
+    assert event["type"] == "customer.typing"
+    assert (event["data"]["thread_id"], event["data"]["channel_id"]) == (
+        thread["id"], channel["id"])
+    assert event["data"]["customer_id"] == thread["customer_id"]
 
 
 async def test_the_real_core_refuses_foreign_origins_and_tokens(omni: OmniServer) -> None:

@@ -153,6 +153,20 @@ async def test_agent_typing_reaches_the_visitor(core: FakeCore) -> None:
     await tab.close()
 
 
+async def test_visitor_typing_reaches_the_agents_at_most_once_per_interval(
+    core: FakeCore
+) -> None:
+    visitor = await session(core)
+    tab = await hello(core, visitor["token"])
+    await receive(tab)
+    for _ in range(3):
+        await tab.send(json.dumps({"type": "typing"}))
+    await tab.send(json.dumps({"type": "ping"}))
+    assert (await receive(tab))["type"] == "pong"  # frames are handled in order
+    assert core.gateway.typing == [("chan-a", visitor["visitor_id"])]
+    await tab.close()
+
+
 async def test_rate_limit_and_bad_frames_answer_errors(core: FakeCore) -> None:
     core.connector.runtime.messages = RateLimiter(burst=1, per_second=0.5, clock=lambda: 0.0)
     visitor = await session(core)
