@@ -6,16 +6,10 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from connectors.base import Channel
 from connectors.telegram.schemas import TelegramChannelConfig
 
 # Per-request ceiling; the outbox's own send timeout usually ends a stuck call first.
 REQUEST_TIMEOUT_SECONDS = 30
-
-
-def channel_config(channel: Channel) -> TelegramChannelConfig:
-    """The stored config read back with its defaults (the core keeps it without None values)."""
-    return TelegramChannelConfig.model_validate(dict(channel.config))
 
 
 class BotPool:

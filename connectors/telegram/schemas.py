@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.base import Channel
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 # The header Telegram sends with every webhook call once setWebhook had a secret_token.
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -34,3 +36,8 @@ class TelegramChannelConfig(BaseModel):
     # from <api_base_url>/file/bot<token>/<path>, as aiogram's TelegramAPIServer.from_base.
     api_base_url: str = Field(default=DEFAULT_API_BASE_URL, pattern=r"^https?://[^\s]+$",
                               max_length=500)
+
+
+def channel_config(channel: Channel) -> TelegramChannelConfig:
+    """The stored config read back with its defaults (the core keeps it without None values)."""
+    return TelegramChannelConfig.model_validate(dict(channel.config))

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from connectors.base import InboundGateway, WebhookRejected, get_gateway
-from connectors.telegram.bots import channel_config
-from connectors.telegram.schemas import SECRET_HEADER
+from connectors.telegram.schemas import SECRET_HEADER, channel_config
 
 
 def _update_of(body: bytes) -> dict[str, Any]:
