@@ -40,7 +40,7 @@ def identity_value(channel: Channel, connector: Connector, external_user_id: str
         return external_user_id.strip()
 
 
-def _clean_hints(hints: tuple[IdentityHint, ...]) -> list[IdentityHint]:
+def clean_hints(hints: tuple[IdentityHint, ...]) -> list[IdentityHint]:
     clean: list[IdentityHint] = []
     for hint in hints:
         try:
@@ -69,7 +69,7 @@ async def resolve_sender(
 ) -> Resolved:
     kind = connector.identity_kind
     value = identity_value(channel, connector, msg.external_user_id)
-    hints = _clean_hints(msg.hints)
+    hints = clean_hints(msg.hints)
     identity = await find_identity(session, kind, value)
     created = False
     if identity is None:
@@ -85,18 +85,24 @@ async def resolve_sender(
         created = True
     else:
         customer = await live_customer(session, identity.customer_id)
+    record_inbound(identity, customer, channel, msg, created=created)
+    auto_merge = await _attach_hints(session, customer, channel, hints, msg.user_verified)
+    return Resolved(identity, customer, created, auto_merge)
+
+
+def record_inbound(identity: Identity, customer: Customer, channel: Channel, msg: InboundMessage,
+                   *, created: bool) -> None:
+    """What a message tells about its sender: verified, name, last seen where."""
+    if not created:
         if msg.user_verified and not identity.verified:
             identity.verified = True
         if msg.name:
             identity.name = msg.name
     if customer.name is None and msg.name:
         customer.name = msg.name
-    now = utcnow()
-    identity.last_inbound_at = now
+    identity.last_inbound_at = utcnow()
     identity.last_inbound_channel_id = channel.id
     identity.reachable = True
-    auto_merge = await _attach_hints(session, customer, channel, hints, msg.user_verified)
-    return Resolved(identity, customer, created, auto_merge)
 
 
 async def _customer_for_new_identity(

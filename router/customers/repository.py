@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.errors import NotFound
@@ -14,6 +16,22 @@ async def find_identity(session: AsyncSession, kind: str, value: str) -> Identit
         select(Identity).where(Identity.kind == kind, Identity.value == value)
     )
     return row
+
+
+async def senders(
+    session: AsyncSession, values: Mapping[str, set[str]]
+) -> Sequence[tuple[Identity, Customer, Thread]]:
+    """Identities with these (kind → values), each with its customer and that one's thread."""
+    if not values:
+        return []
+    wanted = [and_(Identity.kind == kind, Identity.value.in_(sorted(vals)))
+              for kind, vals in values.items()]
+    rows = await session.execute(
+        select(Identity, Customer, Thread)
+        .join(Customer, Customer.id == Identity.customer_id)
+        .join(Thread, Thread.customer_id == Customer.id)
+        .where(or_(*wanted)))
+    return [(identity, customer, thread) for identity, customer, thread in rows]
 
 
 async def thread_of(session: AsyncSession, customer_id: int) -> Thread:

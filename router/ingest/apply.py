@@ -23,6 +23,7 @@ from router.core import Core, queue_event
 from router.customers.identity import identity_value, resolve_sender, suggest
 from router.customers.merge import merge_customers
 from router.customers.repository import find_identity, live_customer, thread_of
+from router.ingest.batch import Batch
 from router.models import EarlyStatus, Message, MessageAlias, Thread
 from router.models.base import utcnow
 from router.outbox.service import queue_automatic
@@ -36,13 +37,16 @@ PART_PREFIX = "part:"
 
 
 async def apply_items(
-    core: Core, session: AsyncSession, channel: Channel, items: list[InboundItem], raw_id: int
+    core: Core, session: AsyncSession, channel: Channel, items: list[InboundItem], raw_id: int,
+    batch: Batch | None = None,
 ) -> None:
     connector = core.connector(channel.type)
     for item in items:
         if isinstance(item, InboundMessage):
-            await apply_message(core, session, channel, connector, item, raw_id)
-        elif isinstance(item, StatusUpdate):
+            await apply_message(core, session, channel, connector, item, raw_id, batch)
+            continue
+        await _settle(batch)  # the rest query rows this batch may not have flushed yet
+        if isinstance(item, StatusUpdate):
             await apply_status(session, item)
         elif isinstance(item, MessageEdit):
             await apply_edit(session, item)
@@ -52,6 +56,12 @@ async def apply_items(
             queue_event(session, "action.received", _jsonable(dataclasses.asdict(item)))
         else:
             raise TypeError(f"connector {channel.type} produced an unknown item {item!r}")
+
+
+async def _settle(batch: Batch | None) -> None:
+    """Before a query: write what the batch holds back (the session does not autoflush)."""
+    if batch is not None:
+        await batch.flush()
 
 
 def _jsonable(value: Any) -> Any:
@@ -83,27 +93,40 @@ async def _thread_from_refs(
 
 async def apply_message(
     core: Core, session: AsyncSession, channel: Channel, connector: Connector,
-    msg: InboundMessage, raw_id: int,
+    msg: InboundMessage, raw_id: int, batch: Batch | None = None,
 ) -> Message | None:
-    if await message_exists(session, channel.id, msg.external_message_id):
+    stored = batch.stored(channel.id, msg.external_message_id) if batch else None
+    if stored is None:
+        await _settle(batch)
+        stored = await message_exists(session, channel.id, msg.external_message_id)
+    if stored:
         return None
     if msg.part_of is not None:
+        await _settle(batch)
         whole = await message_by_external_id(session, channel.id, PART_PREFIX + msg.part_of)
         if whole is not None:
-            return await _fold_part(session, whole, msg)
-    resolved = await resolve_sender(session, channel, connector, msg)
-    thread = await thread_of(session, resolved.customer.id)
-    if resolved.created and msg.thread_refs:
-        # A reply from an address we have not seen joins the thread it answers; the new
-        # address is only suggested as the same person, never linked on our own authority.
-        referenced = await _thread_from_refs(core, session, msg)
-        if referenced is not None and referenced.id != thread.id:
-            owner = await live_customer(session, referenced.customer_id)
-            await suggest(session, resolved.customer.id, owner.id,
-                          f"{resolved.identity.value} replied in this customer's thread")
-            thread = await thread_of(session, owner.id)
+            return await _fold_part(session, whole, msg, batch)
+    known = batch.resolve(channel, connector, msg) if batch else None
+    if known is not None:
+        resolved, thread = known
+    else:
+        await _settle(batch)
+        resolved = await resolve_sender(session, channel, connector, msg)
+        thread = await thread_of(session, resolved.customer.id)
+        if resolved.created and msg.thread_refs:
+            # A reply from an address we have not seen joins the thread it answers; the new
+            # address is only suggested as the same person, never linked on our own authority.
+            referenced = await _thread_from_refs(core, session, msg)
+            if referenced is not None and referenced.id != thread.id:
+                owner = await live_customer(session, referenced.customer_id)
+                await suggest(session, resolved.customer.id, owner.id,
+                              f"{resolved.identity.value} replied in this customer's thread")
+                thread = await thread_of(session, owner.id)
+        if batch is not None:
+            batch.learn(resolved, thread)
     reply_to_id = None
     if msg.reply_to_external_id:
+        await _settle(batch)
         quoted = await message_by_external_id(session, channel.id, msg.reply_to_external_id)
         reply_to_id = quoted.id if quoted else None
     message = Message(
@@ -114,11 +137,18 @@ async def apply_message(
         status="received", automatic=msg.automatic, raw_event_id=raw_id,
         reply_to_message_id=reply_to_id, edits=[],
     )
-    session.add(message)
+    if batch is None:
+        session.add(message)
+        created = None
+    else:
+        # Written with the batch's other rows at its next flush; the event keeps its place.
+        created = batch.add(message, resolved.customer.id)
     if msg.part_of is not None:
-        await session.flush()
+        await (batch.flush() if batch else session.flush())
         session.add(MessageAlias(channel_id=channel.id, external_id=PART_PREFIX + msg.part_of,
                                  message_id=message.id))
+        if batch is not None:
+            batch.remember(channel.id, PART_PREFIX + msg.part_of)
     was_new = resolved.created and thread.last_inbound_at is None
     reopened = thread.status != "open" and not msg.automatic
     if thread.last_message_at is None or msg.sent_at >= thread.last_message_at:
@@ -129,9 +159,10 @@ async def apply_message(
     if reopened:
         thread.status = "open"
     thread.updated_at = utcnow()
-    await session.flush()
-    queue_event(session, "message.created",
-                {**message_view(message), "customer_id": resolved.customer.id})
+    if created is None:
+        await session.flush()
+        created = {**message_view(message), "customer_id": resolved.customer.id}
+    queue_event(session, "message.created", created)
     queue_event(session, "thread.updated", thread_view(thread))
 
     if (was_new or reopened) and not msg.automatic:
@@ -140,18 +171,25 @@ async def apply_message(
         if ack is not None and (thread.last_ack_at is None
                                 or now - thread.last_ack_at >= ack.min_interval):
             thread.last_ack_at = now
+            await _settle(batch)
             await queue_automatic(core, session, thread, channel, resolved.identity, ack.text)
 
+    if resolved.auto_merge_from:
+        await _settle(batch)
     for other in resolved.auto_merge_from:
         mine = (await live_customer(session, resolved.customer.id)).id
         theirs = (await live_customer(session, other)).id
         if mine != theirs:
             await merge_customers(session, min(mine, theirs), max(mine, theirs), automatic=True,
                                   reason="verified contact detail matches", actor="omniroute")
+            if batch is not None:
+                batch.forget_senders()
     return message
 
 
-async def _fold_part(session: AsyncSession, whole: Message, part: InboundMessage) -> Message:
+async def _fold_part(
+    session: AsyncSession, whole: Message, part: InboundMessage, batch: Batch | None = None
+) -> Message:
     """Another part of a message sent in parts: its attachments (and caption) join the first."""
     whole.attachments = [*(whole.attachments or []),
                          *(_jsonable(dataclasses.asdict(a)) for a in part.attachments)]
@@ -159,6 +197,8 @@ async def _fold_part(session: AsyncSession, whole: Message, part: InboundMessage
         whole.text = f"{whole.text}\n{part.text}" if whole.text else part.text
     session.add(MessageAlias(channel_id=whole.channel_id or part.channel_id,
                              external_id=part.external_message_id[:500], message_id=whole.id))
+    if batch is not None:
+        batch.remember(whole.channel_id or part.channel_id, part.external_message_id[:500])
     await session.flush()
     queue_event(session, "message.updated", message_view(whole))
     return whole

@@ -22,10 +22,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import Channel, RawEvent
+from connectors.base import Channel, InboundItem, InboundMessage, RawEvent
 from router.channels.service import to_channel
 from router.core import EVENTS_KEY, Core
 from router.ingest.apply import apply_items
+from router.ingest.batch import Batch
 from router.models import ChannelRow, InboundEvent
 from router.models.base import utcnow
 
@@ -68,9 +69,7 @@ async def process_batch(core: Core, pace: Pace | None = None) -> int:
 
 
 async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
-    budget = core.settings.ingest_batch_seconds
     done: list[InboundEvent] = []
-    handled = 0
     async with core.unit() as session:
         query = (select(InboundEvent).where(InboundEvent.state == "received")
                  .order_by(InboundEvent.id).limit(pace.claim_size(core)))
@@ -78,34 +77,13 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
             query = query.with_for_update(skip_locked=True)
         events = list(await session.scalars(query))
         started = time.perf_counter()
-        # Per batch, not per event: loading a channel decrypts its secrets.
-        channels: dict[str, Channel | Exception] = {}
-        for event in events:
-            if handled and _cut(core, started, budget):
-                break  # the rest stay "received" (and unlocked) for the next batch
-            handled += 1
-            if event.channel_id not in channels:
-                channels[event.channel_id] = await _channel(core, session, event.channel_id)
-            channel = channels[event.channel_id]
-            if not careful:
-                try:
-                    await _apply(core, session, event, channel)
-                except Exception as exc:
-                    raise _FastPathFailed from exc
-                done.append(event)
-                continue
-            queued = session.info.setdefault(EVENTS_KEY, [])
-            mark = len(queued)
+        if careful:
+            handled = await _one_by_one(core, session, events, done, started)
+        else:
             try:
-                async with session.begin_nested():
-                    await _apply(core, session, event, channel)
+                handled = await _together(core, session, events, done, started)
             except Exception as exc:
-                del queued[mark:]
-                event.attempts += 1
-                if not _conflict(exc) or event.attempts >= MAX_CONFLICT_RETRIES:
-                    _fail(core, event, exc)
-                continue
-            done.append(event)
+                raise _FastPathFailed from exc
         now = utcnow()
         if done:
             # One statement for the batch instead of one UPDATE per event.
@@ -119,6 +97,67 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
     core.metrics.inbound_processed.labels("processed").inc(len(done))
     for event in done:
         core.metrics.ingest_lag.observe(max(0.0, (now - event.received_at).total_seconds()))
+    return handled
+
+
+async def _together(core: Core, session: AsyncSession, events: list[InboundEvent],
+                    done: list[InboundEvent], started: float) -> int:
+    """The whole batch without savepoints, its lookups and writes shared (any error: raise).
+
+    Every event is parsed first, so one query per batch answers which messages are stored
+    and who their senders are (router/ingest/batch.py); the rows are written at one flush.
+    """
+    # Per batch, not per event: loading a channel decrypts its secrets.
+    channels: dict[str, Channel | Exception] = {}
+    parsed: list[tuple[InboundEvent, Channel, list[InboundItem]]] = []
+    for event in events:
+        if event.channel_id not in channels:
+            channels[event.channel_id] = await _channel(core, session, event.channel_id)
+        channel = channels[event.channel_id]
+        parsed.append((event, _checked(channel), _parse(core, event, _checked(channel))))
+    batch = Batch(session)
+    await batch.prefetch(
+        (channel, core.connector(channel.type), item)
+        for _event, channel, items in parsed for item in items
+        if isinstance(item, InboundMessage))
+    handled = 0
+    budget = core.settings.ingest_batch_seconds
+    for event, channel, items in parsed:
+        if handled and _cut(core, started, budget):
+            break  # the rest stay "received" (and unlocked) for the next batch
+        handled += 1
+        await apply_items(core, session, channel, items, event.id, batch)
+        done.append(event)
+    await batch.flush()
+    return handled
+
+
+async def _one_by_one(core: Core, session: AsyncSession, events: list[InboundEvent],
+                      done: list[InboundEvent], started: float) -> int:
+    """Each event in its own SAVEPOINT: a poison event fails alone, the others go through."""
+    channels: dict[str, Channel | Exception] = {}
+    handled = 0
+    budget = core.settings.ingest_batch_seconds
+    for event in events:
+        if handled and _cut(core, started, budget):
+            break
+        handled += 1
+        if event.channel_id not in channels:
+            channels[event.channel_id] = await _channel(core, session, event.channel_id)
+        channel = channels[event.channel_id]
+        queued = session.info.setdefault(EVENTS_KEY, [])
+        mark = len(queued)
+        try:
+            async with session.begin_nested():
+                items = _parse(core, event, _checked(channel))
+                await apply_items(core, session, _checked(channel), items, event.id)
+        except Exception as exc:
+            del queued[mark:]
+            event.attempts += 1
+            if not _conflict(exc) or event.attempts >= MAX_CONFLICT_RETRIES:
+                _fail(core, event, exc)
+            continue
+        done.append(event)
     return handled
 
 
@@ -138,16 +177,18 @@ def _cut(core: Core, started: float, budget: float) -> bool:
     return core.sqlite and core.gateway.acks_waiting()
 
 
-async def _apply(core: Core, session: AsyncSession, event: InboundEvent,
-                 channel: Channel | Exception) -> None:
+def _checked(channel: Channel | Exception) -> Channel:
     if isinstance(channel, Exception):
         raise channel
+    return channel
+
+
+def _parse(core: Core, event: InboundEvent, channel: Channel) -> list[InboundItem]:
     raw = RawEvent(id=event.id, channel_id=event.channel_id,
                    external_event_id=event.external_event_id, payload=event.payload,
                    content_type=event.content_type, received_at=event.received_at,
                    channel_config=channel.config)
-    items = core.connector(channel.type).parse(raw)
-    await apply_items(core, session, channel, items, event.id)
+    return core.connector(channel.type).parse(raw)
 
 
 async def _channel(core: Core, session: AsyncSession, channel_id: str) -> Channel | Exception:
