@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from connectors.base import WebhookRejected
 from router.errors import PROBLEM_BASE, ProblemError
@@ -63,6 +65,13 @@ def install(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         slug = title.lower().replace(" ", "-")
         return problem_response(exc.status_code, slug, title, str(exc.detail))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> Response:
+        # The client left before its request was read: nobody is there to answer and nothing
+        # failed. 499 ("client closed request", as nginx logs it) only shows in the metrics.
+        log.debug("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
