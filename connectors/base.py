@@ -268,6 +268,10 @@ class HistoryItem:
     attachments: tuple[Mapping[str, Any], ...] = ()
 
 
+# (key, frame) → how many live connections in this process took the frame.
+LiveHandler = Callable[[str, dict[str, Any]], Awaitable[int]]
+
+
 class InboundGateway(Protocol):
     """What the core offers a connector's webhook and receiver code."""
 
@@ -324,6 +328,16 @@ class InboundGateway(Protocol):
 
     async def customer_typing(self, channel: Channel, external_user_id: str) -> None:
         """The customer is typing: agents get a momentary `customer.typing` event."""
+        ...
+
+    def on_live(self, kind: str, handler: LiveHandler) -> None:
+        """Take `deliver_live(kind, ...)` requests from other replicas: the handler pushes to
+        connections held in this process and returns how many took the frame."""
+        ...
+
+    async def deliver_live(self, kind: str, key: str, frame: dict[str, Any]) -> int:
+        """Push `frame` to `key`'s connections held by other replicas; how many took it
+        (always 0 with one replica: the caller has already tried its own)."""
         ...
 
 
@@ -395,6 +409,10 @@ class Connector(Protocol):
         """Show the customer that an agent is typing, where the channel can."""
         ...
 
+    async def start(self, gateway: InboundGateway) -> None:
+        """Once at start-up, with the core's gateway (to take live deliveries, say)."""
+        ...
+
     async def close(self) -> None:
         """Release HTTP clients at shutdown."""
         ...
@@ -438,6 +456,9 @@ class BaseConnector:
         return None
 
     async def agent_typing(self, channel: Channel, recipient: Recipient) -> None:
+        return None
+
+    async def start(self, gateway: InboundGateway) -> None:
         return None
 
     async def close(self) -> None:

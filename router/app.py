@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await _check_secret_key(core)
             await core.bus.start()
             await core.gateway.start()
+            for connector in connectors.values():
+                await connector.start(core.gateway)
             if settings.run_workers:
                 core.workers["inbound"] = asyncio.create_task(run_inbound_worker(core),
                                                               name="omniroute-inbound")

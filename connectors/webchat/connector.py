@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -14,6 +14,7 @@ from connectors.base import (
     Channel,
     ChannelLimits,
     IdentityKind,
+    InboundGateway,
     InboundItem,
     OutboundMessage,
     RawEvent,
@@ -24,6 +25,10 @@ from connectors.webchat.intake import Runtime
 from connectors.webchat.parse import parse_event
 from connectors.webchat.schemas import MAX_TEXT_LENGTH, WebchatConfig
 from connectors.webchat.webhook import build_router
+
+# Kinds of cross-replica live delivery (the key is "<channel id>/<visitor id>", or a channel id).
+PUSH = "webchat.push"
+CLOSE = "webchat.close"
 
 
 def external_id(message_id: int) -> str:
@@ -47,19 +52,39 @@ class WebchatConnector(BaseConnector):
     def routes(self) -> APIRouter:
         return build_router(self.runtime)
 
+    async def start(self, gateway: InboundGateway) -> None:
+        self.runtime.gateway = gateway
+        gateway.on_live(PUSH, self._push_here)
+        gateway.on_live(CLOSE, self._close_here)
+
+    async def _push_here(self, key: str, frame: dict[str, Any]) -> int:
+        channel_id, _, visitor_id = key.partition("/")
+        return await self.runtime.live.push(channel_id, visitor_id, frame)
+
+    async def _close_here(self, channel_id: str, frame: dict[str, Any]) -> int:
+        return await self.runtime.live.close_channel(channel_id, int(frame["code"]),
+                                                     str(frame["reason"]))
+
+    async def _push(self, channel_id: str, visitor_id: str, frame: dict[str, Any]) -> int:
+        """To the visitor's tabs here, else to those another replica holds."""
+        pushed = await self.runtime.live.push(channel_id, visitor_id, frame)
+        if pushed or self.runtime.gateway is None:
+            return pushed
+        return await self.runtime.gateway.deliver_live(PUSH, f"{channel_id}/{visitor_id}", frame)
+
     def parse(self, raw: RawEvent) -> list[InboundItem]:
         return parse_event(raw)
 
     async def send(self, channel: Channel, msg: OutboundMessage) -> SendResult:
-        """Pushed to the visitor's open tabs in this process; if none took it, the core mails
-        a copy through the configured e-mail channel."""
+        """Pushed to the visitor's open tabs (in this replica or another); if none took it, the
+        core mails a copy through the configured e-mail channel."""
         frame = {"type": "message", "message": {
             "id": msg.message_id, "direction": "outbound", "text": msg.text,
             "sent_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "status": "delivered", "automatic": msg.automatic,
             "attachments": [{"url": a.url, "mime_type": a.mime_type, "filename": a.filename}
                             for a in msg.attachments]}}
-        pushed = await self.runtime.live.push(channel.id, msg.recipient.external_user_id, frame)
+        pushed = await self._push(channel.id, msg.recipient.external_user_id, frame)
         if pushed:
             return SendResult(external_id=external_id(msg.message_id), status="delivered")
         email_channel = channel.config.get("email_channel_id")
@@ -70,7 +95,10 @@ class WebchatConnector(BaseConnector):
     async def on_channel_deleted(self, channel: Channel) -> None:
         # The widget reconnects on its own and then learns the channel is gone (4404).
         await self.runtime.live.close_channel(channel.id, 1012, "channel deleted")
+        if self.runtime.gateway is not None:
+            await self.runtime.gateway.deliver_live(
+                CLOSE, channel.id, {"code": 1012, "reason": "channel deleted"})
 
     async def agent_typing(self, channel: Channel, recipient: Recipient) -> None:
-        await self.runtime.live.push(channel.id, recipient.external_user_id,
-                                     {"type": "typing", "active": True})
+        await self._push(channel.id, recipient.external_user_id,
+                         {"type": "typing", "active": True})

@@ -65,6 +65,8 @@ class Runtime:
     # New visitors per client address (token-less sessions): generous, since offices share
     # one NAT; behind a reverse proxy run uvicorn with proxy headers so this is the visitor.
     sessions: RateLimiter = field(default_factory=lambda: RateLimiter(60, 1.0))
+    # The core's gateway once the app has started: reaches sockets held by other replicas.
+    gateway: InboundGateway | None = None
 
 
 def visitor_from_token(gateway: InboundGateway, channel: Channel, token: str | None) -> Visitor:

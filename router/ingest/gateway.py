@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import Channel, HistoryItem
+from connectors.base import Channel, HistoryItem, LiveHandler
 from router.channels.health import ReceiverHealth
 from router.channels.service import ChannelCache, to_channel
 from router.core import Core
@@ -24,6 +25,7 @@ from router.crypto import derive_key
 from router.errors import NotFound
 from router.models import ChannelRow, ConnectorState, InboundEvent, Message, Thread
 from router.models.base import utcnow
+from router.relay import make_relay
 
 log = logging.getLogger("omniroute.ingest")
 MAX_BATCH = 500
@@ -43,6 +45,7 @@ class CoreGateway:
         self.core = core
         self.cache = ChannelCache()
         self.health = ReceiverHealth(core)
+        self.relay = make_relay(core.settings.redis_url, core.settings.redis_stream)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         # A batch of acknowledgements is waiting for the write slot (SQLite's one writer).
@@ -50,8 +53,10 @@ class CoreGateway:
 
     async def start(self) -> None:
         self._writer = asyncio.create_task(self._write_loop(), name="omniroute-ingest-writer")
+        await self.relay.start(lambda: self.core.bus.subscriber_count)
 
     async def stop(self) -> None:
+        await self.relay.stop()
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,7 +129,13 @@ class CoreGateway:
         return derive_key(self.core.secret_key, "connector:" + purpose)
 
     def agents_online(self) -> bool:
-        return self.core.bus.subscriber_count > 0
+        return self.core.bus.subscriber_count > 0 or self.relay.agents_elsewhere()
+
+    def on_live(self, kind: str, handler: LiveHandler) -> None:
+        self.relay.on_live(kind, handler)
+
+    async def deliver_live(self, kind: str, key: str, frame: dict[str, Any]) -> int:
+        return await self.relay.deliver(kind, key, frame)
 
     async def report_health(
         self, channel_id: str, healthy: bool, reason: str | None = None
