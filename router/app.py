@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from connectors.registry import load_connectors
 from router.auth.keys import KeyCache
@@ -17,6 +18,7 @@ from router.crypto import SecretBox
 from router.db import create_engine, session_factory
 from router.errors import SecretKeyMismatch
 from router.events.bus import EventBus, InProcessBus, RedisBus
+from router.events.stream import accepted_stream, stream_events
 from router.ingest.gateway import CoreGateway
 from router.ingest.receivers import Receivers
 from router.ingest.worker import run_inbound_worker
@@ -51,6 +53,17 @@ def _bus(settings: Settings) -> EventBus:
         return RedisBus(settings.redis_url, stream=settings.redis_stream,
                         maxlen=settings.redis_stream_maxlen)
     return InProcessBus(settings.event_buffer_size)
+
+
+class Omniroute(FastAPI):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Live event streams are served before the middleware stack: one replica holds
+        # thousands, and every layer would stay on each one's stack (router/events/stream.py).
+        accepted = await accepted_stream(self, scope)
+        if accepted is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await stream_events(*accepted, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -99,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await connector.close()
             await engine.dispose()
 
-    app = FastAPI(
+    app = Omniroute(
         title="omniroute",
         version="0.1.0",
         summary="One thread per customer across every channel.",

@@ -1,0 +1,184 @@
+"""The `text/event-stream` body, kept small: one replica holds thousands of these at once.
+
+Each stream is a single coroutine waiting on its subscription (router/events/bus.py); no task,
+timer or task group of its own. The replica's one heartbeat wakes idle streams for a
+keep-alive. The client hanging up is noticed through `receive`, stepped by hand (see
+`_HangupWatch`) rather than awaited in a task of its own.
+
+`accepted_stream` lets the app (router/app.py) serve an authenticated, well-formed
+`GET /v1/events` before FastAPI's middleware, routing and dependency machinery, which would
+otherwise stay on the stack (and in memory) for the life of every stream: about 13 KB each.
+Anything else, including every request that must be refused, goes on to the FastAPI route,
+which answers it as documented.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from router.auth.deps import authenticate, bearer_token
+from router.events.bus import Event, EventBus, Subscription
+
+PATH = "/v1/events"
+HEADERS: list[tuple[bytes, bytes]] = [
+    (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no"),
+    (b"content-type", b"text/event-stream; charset=utf-8")]
+HANGUP = "client hung up"
+# The limits the FastAPI route declares for these parameters.
+MAX_POSITION = 64
+MAX_TYPES = 500
+
+
+def _sse(event: Event) -> bytes:
+    head = f"id: {event.id}\n" if event.id else ""
+    return (head + f"event: {event.type}\ndata: ").encode() + event.wire_json() + b"\n\n"
+
+
+def matches(event: Event, types: set[str] | None) -> bool:
+    return types is None or event.type in types or event.type == "stream.reset"
+
+
+def parse_types(raw: str | None) -> set[str] | None:
+    return {t.strip() for t in raw.split(",") if t.strip()} if raw else None
+
+
+class _HangupWatch:
+    """Closes the subscription once `receive` says `http.disconnect`, without a task.
+
+    The server's `receive` coroutine is driven the way a task would drive it: stepped until it
+    waits on a future, and stepped again from that future's done-callback. (uvicorn drops
+    writes to a closed connection silently, so only `receive` tells that the client left.)
+    """
+
+    __slots__ = ("_probe", "_receive", "_subscription")
+
+    def __init__(self, receive: Receive, subscription: Subscription) -> None:
+        self._receive = receive
+        self._subscription = subscription
+        self._probe: Any = None
+        self._step()
+
+    def _step(self, _: object = None) -> None:
+        while True:
+            if self._probe is None:
+                probe = self._receive()
+                if not inspect.iscoroutine(probe):
+                    return  # Cannot be stepped; a failing write ends the stream instead.
+                self._probe = probe
+            try:
+                waiting = self._probe.send(None)
+            except StopIteration as answered:
+                self._probe = None
+                message: Any = answered.value
+                if isinstance(message, dict) and message.get("type") == "http.disconnect":
+                    self._subscription.close(HANGUP)
+                    return
+                continue  # A request body chunk (a GET's is empty): ask again.
+            except (Exception, asyncio.CancelledError):
+                self._probe = None
+                return
+            if asyncio.isfuture(waiting):
+                waiting.add_done_callback(self._step)
+            else:
+                asyncio.get_running_loop().call_soon(self._step)
+            return
+
+    def close(self) -> None:
+        """Withdraw the pending `receive` (closing it removes its waiter)."""
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            probe.close()
+
+
+async def _write(send: Send, chunk: bytes) -> None:
+    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+async def stream_events(bus: EventBus, since: str | None, types: set[str] | None,
+                        receive: Receive, send: Send) -> None:
+    subscription = await bus.attach(since)
+    watch: _HangupWatch | None = None
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await _write(send, b": connected\n\n")
+        watch = _HangupWatch(receive, subscription)
+        while True:
+            waiter = subscription.waiter()
+            if waiter is not None:
+                await waiter
+            batch = subscription.take()
+            if batch is None:
+                break
+            if batch:
+                chunk = b"".join(_sse(event) for event in batch if matches(event, types))
+            else:
+                chunk = b": keep-alive\n\n"
+            if chunk:
+                await _write(send, chunk)
+        if subscription.closed != HANGUP:
+            # Dropped (too slow, or shutdown): a clean end; EventSource reconnects with
+            # Last-Event-ID and gets the rest from the replay buffer.
+            note = f": {subscription.closed}; reconnect with Last-Event-ID\n\n"
+            await _write(send, note.encode())
+    except OSError:
+        return  # Servers that follow ASGI 2.4 raise on a write to a closed connection.
+    finally:
+        if watch is not None:
+            watch.close()
+        subscription.close()
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class EventStream(Response):
+    """The stream as a Response, for the FastAPI route."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, bus: EventBus, since: str | None, types: set[str] | None) -> None:
+        self.status_code = 200
+        self.background: BackgroundTask | None = None
+        self.raw_headers = HEADERS
+        self._args = (bus, since, types)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await stream_events(*self._args, receive, send)
+        if self.background is not None:
+            await self.background()
+
+
+async def _accepted(app: Any, scope: Scope) -> tuple[EventBus, str | None, set[str] | None] | None:
+    """The stream's arguments when the request is one the route would accept, else None."""
+    request = Request(scope)
+    since = request.headers.get("last-event-id") or request.query_params.get("since")
+    types = request.query_params.get("types")
+    if (len(request.headers.get("last-event-id") or "") > MAX_POSITION
+            or len(request.query_params.get("since") or "") > MAX_POSITION
+            or len(types or "") > MAX_TYPES):
+        return None
+    core = app.state.core
+    token = bearer_token(request.headers.get("authorization"),
+                         request.query_params.get("access_token"))
+    try:
+        principal = await authenticate(core, token, app.state.key_cache)
+    except Exception:
+        # Refused, or the key store failed: the route answers both the documented way.
+        return None
+    if not principal.at_least("agent"):
+        return None
+    return core.bus, since, parse_types(types)
+
+
+async def accepted_stream(app: Any, scope: Scope) -> tuple[EventBus, str | None,
+                                                          set[str] | None] | None:
+    """For the fast path: the stream's arguments if this is a `GET /v1/events` the route
+    would accept; None for any other request (FastAPI then handles it as usual)."""
+    if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "GET":
+        return None
+    return await _accepted(app, scope)
