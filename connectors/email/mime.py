@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import codecs
 import email
 import email.header
@@ -11,8 +10,6 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, Message
 from typing import Literal
-
-from inscriptis import get_text
 
 from connectors.base import Attachment
 
@@ -111,6 +108,10 @@ def part_text(part: Message) -> str:
 
 
 def html_to_text(html: str) -> str:
+    # Imported on first use: inscriptis brings lxml (~4 MB per worker), which a deployment
+    # without e-mail channels never needs.
+    from inscriptis import get_text
+
     text: str = get_text(html)
     return text.strip()
 
@@ -142,8 +143,21 @@ AttachmentKind = Literal["image", "audio", "video", "document"]
 KIND_BY_MAINTYPE: dict[str, AttachmentKind] = {"image": "image", "audio": "audio", "video": "video"}
 
 
+# An attachment's place among the mail's attachment parts: the file is cut from the stored
+# original when an agent asks for it, so the bytes are kept once (in the raw event), not twice.
+PART_REF = "part:"
+
+
 def attachments(message: EmailMessage, max_bytes: int) -> tuple[Attachment, ...]:
-    """Attachments and inline images; each within `max_bytes` is kept as a data: URL."""
+    """Attachments and inline images; those over `max_bytes` are listed but not served."""
+    out: list[Attachment] = []
+    for part in attachment_parts(message):
+        out.append(_attachment(part, max_bytes, f"{PART_REF}{len(out)}"))
+    return tuple(out)
+
+
+def attachment_parts(message: EmailMessage) -> list[Message]:
+    """The parts `attachments()` describes, in the same order."""
     body_parts: set[int] = set()
     try:
         for pref in (("plain",), ("html",)):
@@ -152,15 +166,26 @@ def attachments(message: EmailMessage, max_bytes: int) -> tuple[Attachment, ...]
                 body_parts.add(id(body))
     except Exception:
         pass
-    out: list[Attachment] = []
+    out: list[Message] = []
     for part in leaf_parts(message):
         if id(part) in body_parts:
             continue
         if part.get_content_type() in {"text/plain", "text/html"} and not part.get_filename() \
                 and part.get_content_disposition() != "attachment":
             continue
-        out.append(_attachment(part, max_bytes))
-    return tuple(out)
+        out.append(part)
+    return out
+
+
+def attachment_bytes(raw: bytes, ref: str) -> tuple[Message, bytes] | None:
+    """The part an attachment's `provider_ref` names in the original mail, with its bytes."""
+    if not ref.startswith(PART_REF) or not ref[len(PART_REF):].isdigit():
+        return None
+    index = int(ref[len(PART_REF):])
+    parts = attachment_parts(parse_bytes(raw))
+    if index >= len(parts):
+        return None
+    return parts[index], _part_bytes(parts[index])
 
 
 def leaf_parts(message: Message) -> list[Message]:
@@ -184,7 +209,7 @@ def _part_bytes(part: Message) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
-def _attachment(part: Message, max_bytes: int) -> Attachment:
+def _attachment(part: Message, max_bytes: int, ref: str) -> Attachment:
     mime_type = part.get_content_type()
     try:
         filename = part.get_filename()
@@ -198,10 +223,7 @@ def _attachment(part: Message, max_bytes: int) -> Attachment:
         meta["content_id"] = str(content_id).strip()
     if part.get_content_disposition() == "inline":
         meta["inline"] = "true"
-    url = None
-    if len(data) <= max_bytes:
-        url = f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
-    else:
+    if len(data) > max_bytes:
         meta["omitted"] = f"larger than the channel's {max_bytes}-byte cap"
     return Attachment(kind=kind, mime_type=mime_type, filename=filename, size=len(data),
-                      url=url, meta=meta)
+                      provider_ref=ref, meta=meta)
