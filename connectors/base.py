@@ -368,6 +368,9 @@ class Connector(Protocol):
     # left out and shown once in the create response.
     secret_fields: ClassVar[frozenset[str]]
     generated_secrets: ClassVar[frozenset[str]]
+    # True when inbound files travel inside the stored raw event (e-mail): the core then hands
+    # the original to `open_attachment_in`, and nothing is stored a second time.
+    attachments_in_original: ClassVar[bool]
 
     def routes(self) -> APIRouter:
         """Inbound webhooks, mounted under /webhooks/<type>."""
@@ -395,6 +398,12 @@ class Connector(Protocol):
 
     async def open_attachment(self, channel: Channel, attachment: Attachment) -> AttachmentStream:
         """Stream an attachment's bytes from the provider."""
+        ...
+
+    async def open_attachment_in(
+        self, channel: Channel, attachment: Attachment, original: bytes
+    ) -> AttachmentStream:
+        """An inbound file cut from the stored original (`attachments_in_original`)."""
         ...
 
     async def templates(self, channel: Channel) -> list[dict[str, Any]]:
@@ -432,6 +441,13 @@ class Acknowledgement:
 
 class BaseConnector:
     """Defaults for the optional parts of the contract: no provider set-up, no receiver."""
+
+    attachments_in_original: ClassVar[bool] = False
+
+    async def open_attachment_in(
+        self, channel: Channel, attachment: Attachment, original: bytes
+    ) -> AttachmentStream:
+        return await self.open_attachment(channel, attachment)
 
     async def on_channel_saved(self, channel: Channel, public_url: str | None) -> None:
         return None

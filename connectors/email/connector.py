@@ -31,6 +31,7 @@ from connectors.base import (
     SendResult,
 )
 from connectors.email.imap import build_receiver
+from connectors.email.mime import attachment_bytes
 from connectors.email.outbound import compose, our_message_id
 from connectors.email.parse import parse_event
 from connectors.email.schemas import EmailChannelConfig
@@ -57,6 +58,7 @@ def decode_data_url(url: str) -> tuple[str, bytes]:
 
 class EmailConnector(BaseConnector):
     type: ClassVar[str] = "email"
+    attachments_in_original: ClassVar[bool] = True
     # Mail has no hard text limit; this keeps one reply within what mail clients render well.
     # Pacing: typical submission servers (Gmail, SES, Office 365) allow a few mails a second
     # per account; revisit when a provider's quota is known.
@@ -133,8 +135,26 @@ class EmailConnector(BaseConnector):
                                            follow_redirects=True)
         return self._http
 
+    async def open_attachment_in(
+        self, channel: Channel, attachment: Attachment, original: bytes
+    ) -> AttachmentStream:
+        """Cut from the stored mail by its place among the attachment parts."""
+        if attachment.meta.get("omitted") or not attachment.provider_ref:
+            return await self.open_attachment(channel, attachment)
+        found = attachment_bytes(original, attachment.provider_ref)
+        if found is None:
+            raise DeliveryError(f"attachment {attachment.provider_ref} is not in the stored mail",
+                                retryable=False)
+        _part, data = found
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield data
+
+        return AttachmentStream(mime_type=attachment.mime_type or "application/octet-stream",
+                                chunks=chunks(), size=len(data), filename=attachment.filename)
+
     async def open_attachment(self, channel: Channel, attachment: Attachment) -> AttachmentStream:
-        """Inbound attachments travel inside the mail; we keep them as data: URLs."""
+        """Files of mail stored before they were cut from the original came as data: URLs."""
         if attachment.url and attachment.url.startswith("data:"):
             try:
                 mime_type, data = decode_data_url(attachment.url)

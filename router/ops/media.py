@@ -8,23 +8,20 @@ from fastapi.responses import Response, StreamingResponse
 from connectors.base import Attachment, DeliveryError
 from router.auth.deps import AgentDep, CoreDep, ReadDep
 from router.channels.service import to_channel
-from router.errors import NotFound, ProblemError
+from router.errors import NotFound, ProviderUnavailable
 from router.models import ChannelRow, InboundEvent, Message
 from router.openapi_docs import problems
 
 router = APIRouter(tags=["messages"])
 
 
-class ProviderUnavailable(ProblemError):
-    status, slug, title = 502, "provider-unavailable", "Provider unavailable"
-
-
 @router.get("/v1/attachments/{attachment_id}", summary="Download an attachment",
-            response_class=StreamingResponse, responses=problems(401, 404))
+            response_class=StreamingResponse, responses=problems(401, 404, 502))
 async def attachment(
     attachment_id: str, core: CoreDep, session: ReadDep, _: AgentDep
 ) -> StreamingResponse:
-    """Streams the file from the provider (Telegram getFile, WhatsApp media) without storing it."""
+    """Streams the file from the provider (Telegram getFile, WhatsApp media) or cuts it from the
+    stored original (e-mail): either way, no second copy is kept."""
     message_part, _sep, index_part = attachment_id.partition("-")
     if not message_part.isdigit() or not index_part.isdigit():
         raise NotFound(f"attachment {attachment_id} does not exist")
@@ -42,8 +39,16 @@ async def attachment(
     item = Attachment(kind=known["kind"] or "file", mime_type=known["mime_type"],
                       filename=known["filename"], size=known["size"], url=known["url"],
                       provider_ref=known["provider_ref"], meta=meta)
+    connector = core.connector(row.type)
+    original = None
+    if connector.attachments_in_original and message.raw_event_id is not None:
+        event = await session.get(InboundEvent, message.raw_event_id)
+        original = event.payload if event is not None else None
     try:
-        stream = await core.connector(row.type).open_attachment(to_channel(core, row), item)
+        if original is not None:
+            stream = await connector.open_attachment_in(to_channel(core, row), item, original)
+        else:
+            stream = await connector.open_attachment(to_channel(core, row), item)
     except DeliveryError as exc:
         raise ProviderUnavailable(
             f"the provider would not hand out the file: {exc.reason}"

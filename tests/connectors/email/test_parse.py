@@ -25,7 +25,7 @@ TOKEN_12 = "token:12x3f9a1c0d7e2b"
 
 
 def summary(item: InboundItem) -> dict[str, Any]:
-    """The fields a test pins down; attachments as (kind, type, name, size, kept, meta)."""
+    """The fields a test pins down; attachments as (kind, type, name, size, part ref, meta)."""
     if isinstance(item, StatusUpdate):
         return {"status": item.status, "external_message_id": item.external_message_id,
                 "error": item.error, "at": item.at.isoformat()}
@@ -36,7 +36,7 @@ def summary(item: InboundItem) -> dict[str, Any]:
         "text": item.text, "user_verified": item.user_verified, "automatic": item.automatic,
         "thread_refs": item.thread_refs, "reply_to_external_id": item.reply_to_external_id,
         "subject": item.meta["subject"],
-        "attachments": [(a.kind, a.mime_type, a.filename, a.size, a.url is not None,
+        "attachments": [(a.kind, a.mime_type, a.filename, a.size, a.provider_ref,
                          dict(a.meta)) for a in item.attachments],
     }
 
@@ -118,9 +118,9 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
              "The invoice is attached.\n\nSam",
         subject="Broken lid - photo and invoice attached",
         attachments=[
-            ("image", "image/png", "lid.png", 70, True,
+            ("image", "image/png", "lid.png", 70, "part:0",
              {"content_id": "<part1.Yz8xQw2e.Tg5rHj7k@example.com>", "inline": "true"}),
-            ("document", "application/pdf", "invoice-1234.pdf", 125, False,
+            ("document", "application/pdf", "invoice-1234.pdf", 125, "part:1",
              {"omitted": "larger than the channel's 100-byte cap"}),
         ])],
     "message__no_message_id": [message(
