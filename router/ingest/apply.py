@@ -29,7 +29,7 @@ from router.models.base import utcnow
 from router.outbox.service import queue_automatic
 from router.threads.repository import message_by_external_id, message_exists
 from router.threads.tokens import TOKEN_PREFIX, thread_from_token
-from router.threads.views import message_view, thread_view
+from router.threads.views import NewMessage, message_view, thread_view
 
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 # Alias prefix under which the first part of a multi-part message is found.
@@ -94,7 +94,7 @@ async def _thread_from_refs(
 async def apply_message(
     core: Core, session: AsyncSession, channel: Channel, connector: Connector,
     msg: InboundMessage, raw_id: int, batch: Batch | None = None,
-) -> Message | None:
+) -> Message | NewMessage | None:
     stored = batch.stored(channel.id, msg.external_message_id) if batch else None
     if stored is None:
         await _settle(batch)
@@ -129,7 +129,7 @@ async def apply_message(
         await _settle(batch)
         quoted = await message_by_external_id(session, channel.id, msg.reply_to_external_id)
         reply_to_id = quoted.id if quoted else None
-    message = Message(
+    message = NewMessage(
         thread_id=thread.id, direction="inbound", channel_id=channel.id,
         identity_id=resolved.identity.id, external_id=msg.external_message_id[:500],
         text=msg.text, attachments=[_jsonable(dataclasses.asdict(a)) for a in msg.attachments],
@@ -138,13 +138,13 @@ async def apply_message(
         reply_to_message_id=reply_to_id, edits=[],
     )
     if batch is None:
-        session.add(message)
+        await _insert(session, message)
         created = None
     else:
         # Written with the batch's other rows at its next flush; the event keeps its place.
         created = batch.add(message, resolved.customer.id)
     if msg.part_of is not None:
-        await (batch.flush() if batch else session.flush())
+        await _settle(batch)
         session.add(MessageAlias(channel_id=channel.id, external_id=PART_PREFIX + msg.part_of,
                                  message_id=message.id))
         if batch is not None:
@@ -185,6 +185,13 @@ async def apply_message(
             if batch is not None:
                 batch.forget_senders()
     return message
+
+
+async def _insert(session: AsyncSession, message: NewMessage) -> None:
+    row = Message(**message.row())
+    session.add(row)
+    await session.flush()
+    message.id = row.id
 
 
 async def _fold_part(

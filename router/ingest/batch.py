@@ -25,12 +25,8 @@ from router.customers.identity import Resolved, clean_hints, identity_value, rec
 from router.customers.repository import senders
 from router.models import Customer, Identity, Message, Thread
 from router.threads.repository import stored_external_ids
-from router.threads.views import message_view
+from router.threads.views import NewMessage, message_view
 
-# Columns an inbound message sets (the rest keep their defaults: NULL).
-MESSAGE_COLUMNS = ("thread_id", "direction", "channel_id", "identity_id", "external_id", "text",
-                   "attachments", "meta", "sent_at", "created_at", "status", "automatic",
-                   "raw_event_id", "reply_to_message_id", "edits")
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 INSERT_MESSAGES = insert(MESSAGES).returning(MESSAGES.c.id, MESSAGES.c.channel_id,
                                              MESSAGES.c.external_id)
@@ -52,7 +48,7 @@ class Batch:
         self._stored: set[tuple[str, str]] = set()
         self._senders: dict[tuple[str, str], Sender] = {}
         # New messages with their message.created event data, both completed at flush.
-        self._pending: list[tuple[dict[str, Any], Message, int]] = []
+        self._pending: list[tuple[dict[str, Any], NewMessage, int]] = []
 
     async def prefetch(self, wanted: Iterable[tuple[Channel, Connector, InboundMessage]]) -> None:
         ids: dict[str, set[str]] = {}
@@ -115,7 +111,7 @@ class Batch:
         """A merge moved identities with UPDATE statements: the loaded rows are stale."""
         self._senders.clear()
 
-    def add(self, message: Message, customer_id: int) -> dict[str, Any]:
+    def add(self, message: NewMessage, customer_id: int) -> dict[str, Any]:
         """Insert `message` at the next flush; returns its message.created event data, filled
         in then (when it has its id)."""
         assert message.channel_id is not None and message.external_id is not None
@@ -134,8 +130,7 @@ class Batch:
         pending, self._pending = self._pending, []
         if not pending:
             return
-        rows = [{column: getattr(message, column) for column in MESSAGE_COLUMNS}
-                for _data, message, _customer in pending]
+        rows = [message.row() for _data, message, _customer in pending]
         # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
         # from one cached compilation.
         result = await self.session.execute(INSERT_MESSAGES, rows)

@@ -1,8 +1,10 @@
-"""The inbound worker: turns stored raw events into thread messages, one savepoint each.
+"""The inbound worker: turns stored raw events into thread messages, a batch at a time.
 
-Batches share one transaction (fewer commits), but every event runs in its own SAVEPOINT,
-so a poison event is rolled back alone, marked failed with its error, and never blocks the
-others. On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED, so replicas share the work.
+A batch is one transaction: its events are parsed first, what they need is looked up once
+(router/ingest/batch.py) and their messages are written together. If any event fails, the
+transaction is rolled back and the batch redone with one SAVEPOINT per event, so a poison
+event fails alone, is kept with its error, and never blocks the others. On PostgreSQL the
+claim uses FOR UPDATE SKIP LOCKED, so loops and replicas share the work.
 
 A batch is cut short after `ingest_batch_seconds`: its transaction holds SQLite's one write
 lock (webhook acknowledgements wait for it) and its live events are published only when it
@@ -33,6 +35,9 @@ from router.models.base import utcnow
 log = logging.getLogger("omniroute.ingest")
 # A conflict with another replica handling the same customer is retried this many times.
 MAX_CONFLICT_RETRIES = 5
+# On SQLite a batch holds the one write lock: once it has run this long it makes way for
+# acknowledgements waiting on that lock (they wait at most about this long for it).
+ACK_GRACE_SECONDS = 0.008
 
 
 @dataclass
@@ -171,10 +176,13 @@ def _conflict(exc: Exception) -> bool:
 
 
 def _cut(core: Core, started: float, budget: float) -> bool:
-    """End the batch: its time is up, or (SQLite) acknowledgements wait for the write lock."""
-    if time.perf_counter() - started > budget:
+    """End the batch: its time is up, or (SQLite) acknowledgements wait for the write lock
+    and the batch has had its grace (without one, under steady load every batch would be one
+    event long and its fixed statements would cap the processing rate)."""
+    elapsed = time.perf_counter() - started
+    if elapsed > budget:
         return True
-    return core.sqlite and core.gateway.acks_waiting()
+    return core.sqlite and elapsed > ACK_GRACE_SECONDS and core.gateway.acks_waiting()
 
 
 def _checked(channel: Channel | Exception) -> Channel:

@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from router.models import Message, Thread
 
 
-def message_view(row: Message) -> dict[str, Any]:
+@dataclass(slots=True)
+class NewMessage:
+    """A message about to be inserted: plain data, so a batch of inbound messages costs no ORM
+    object each (router/ingest/batch.py inserts them with one statement). `id` is set once
+    the row exists."""
+
+    thread_id: int
+    direction: str
+    channel_id: str | None
+    identity_id: int | None
+    external_id: str | None
+    text: str
+    attachments: list[dict[str, Any]]
+    meta: dict[str, Any]
+    sent_at: datetime
+    created_at: datetime
+    status: str
+    automatic: bool
+    raw_event_id: int | None
+    reply_to_message_id: int | None
+    edits: list[dict[str, Any]]
+    id: int = 0
+    error: str | None = None
+    author: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The columns it sets (the others default to NULL; the id is the database's)."""
+        return {"thread_id": self.thread_id, "direction": self.direction,
+                "channel_id": self.channel_id, "identity_id": self.identity_id,
+                "external_id": self.external_id, "text": self.text,
+                "attachments": self.attachments, "meta": self.meta, "sent_at": self.sent_at,
+                "created_at": self.created_at, "status": self.status,
+                "automatic": self.automatic, "raw_event_id": self.raw_event_id,
+                "reply_to_message_id": self.reply_to_message_id, "edits": self.edits}
+
+
+def message_view(row: Message | NewMessage) -> dict[str, Any]:
     attachments = [
         {**a, "id": f"{row.id}-{i}"} for i, a in enumerate(row.attachments or [])
     ]
