@@ -1,5 +1,7 @@
 """omniroute bench: `python bench/run.py [--quick] [--only ingest,scale,memory] [--stores ...]`.
 
+`--only outbound` measures just the replies through the outbox (logged, kept in results.json).
+
 Starts `omniroute serve` (and the one-insert baseline) as normal processes on loopback, drives
 them with wrk and asyncio clients in their own processes, and writes bench/RESULTS.md.
 """
@@ -118,6 +120,30 @@ def ingest(kind: str, cfg: dict[str, Any], provider: HttpServer) -> dict[str, An
     return out
 
 
+def outbound_only(kind: str, cfg: dict[str, Any], provider: HttpServer) -> dict[str, Any]:
+    """Only section 5's figures: one wrk burst makes the threads, then the replies go out."""
+    store = Store.fresh(kind, "omniroute_bench_outbound")
+    if kind == "postgresql":
+        store.migrate()
+    server = start_omniroute(store, f"omniroute-outbound-{kind}")
+    try:
+        channel_id, secret = create_api_channel(server, "bench bot", provider.base + "/cb")
+        measure.run_wrk(server, Target("api", channel_id, secret), f"o{secrets.token_hex(2)}",
+                        cfg["wrk_seconds"], cfg["connections"], cfg["users"])
+        measure.wait_drained(store, 300)
+        threads = measure.threads_of(store, channel_id)
+        log(f"{kind}: outbound, {len(threads)} threads x {cfg['replies_per_thread']} replies")
+        out = measure.outbound(server, provider, threads, cfg["replies_per_thread"],
+                               cfg["reply_concurrency"], timeout=300)
+    finally:
+        server.stop()
+    store.drop()
+    log(f"{kind}: {out['posted']} replies, POST {out['post_rate']:.0f}/s "
+        f"(p50 {out['post']['p50_ms']:.1f} ms, p99 {out['post']['p99_ms']:.1f} ms), "
+        f"{out['delivered']} delivered at {out['delivery_rate']:.1f}/s")
+    return {"store": kind, "outbound": out}
+
+
 def telegram_targets(server: HttpServer, provider: HttpServer) -> list[Target] | None:
     """Three Telegram channels (warm-up, throughput, latency), or None without the connector."""
     try:
@@ -187,6 +213,9 @@ def main() -> int:
             results["scale"] = {kind: scale(kind, cfg) for kind in stores}
         if "memory" in only:
             results["memory"] = memory(cfg, provider)
+        if "outbound" in only:
+            # Section 5 alone, for iterating on the outbox; it is not part of the report.
+            results["outbound"] = [outbound_only(kind, cfg, provider) for kind in stores]
     finally:
         provider.stop()
     results["seconds"] = time.time() - started
