@@ -66,7 +66,7 @@ class _HangupWatch:
         self._step()
 
     def _step(self, _: object = None) -> None:
-        while True:
+        while self._subscription.closed is None:
             if self._probe is None:
                 probe = self._receive()
                 if not inspect.iscoroutine(probe):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
+from fastapi import FastAPI
 
 from router.events.bus import PENDING_LIMIT, SLOW_REASON, Event, InProcessBus
 from router.events.stream import stream_events
@@ -113,3 +117,24 @@ async def test_refused_and_malformed_requests_still_get_problem_json(omni: OmniS
     anonymous = await omni.client.get("/v1/events", headers={"Authorization": ""})
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_route_streams_too_when_the_fast_path_is_not_taken(omni: OmniServer) -> None:
+    # FastAPI's own __call__ skips Omniroute's fast path: the documented route serves it.
+    transport = httpx.ASGITransport(app=functools.partial(FastAPI.__call__, omni.app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = asyncio.create_task(client.get(
+            "/v1/events", headers={"Authorization": f"Bearer {ADMIN_KEY}"}))
+        for _ in range(100):
+            if omni.core.bus.subscriber_count:
+                break
+            await asyncio.sleep(0.02)
+        await omni.core.bus.publish([("thread.updated", {"id": 1})])
+        await asyncio.sleep(0.1)
+        await omni.core.bus.stop()  # ends every stream, so the buffered response completes
+        response = await asyncio.wait_for(answer, 5)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    body = response.text
+    assert body.startswith(": connected\n\n") and "event: thread.updated\n" in body
+    assert body.endswith(": server shutting down; reconnect with Last-Event-ID\n\n")
