@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from router.errors import ProblemError
+from router.ids import valid_id
 
 T = TypeVar("T")
 
@@ -36,6 +37,14 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != length:
         raise BadCursor("this cursor was not issued by this API")
     return values
+
+
+def cursor_id(value: Any) -> int:
+    """The id part of a cursor; a forged one is a 400, never a driver error."""
+    number = valid_id(value)
+    if number is None:
+        raise BadCursor("this cursor was not issued by this API")
+    return number
 
 
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]

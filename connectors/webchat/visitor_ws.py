@@ -99,7 +99,7 @@ async def _handle(frame: dict[str, Any], gateway: InboundGateway, runtime: Runti
         await runtime.live.push(channel.id, visitor.visitor_id, echo_frame(event), socket)
     elif kind == "read":
         ids = frame.get("message_ids")
-        if isinstance(ids, list) and ids and all(isinstance(i, int) for i in ids):
+        if isinstance(ids, list) and ids and all(isinstance(i, int) and 0 < i < 2**63 for i in ids):
             await accept_read(gateway, channel, visitor, ids[:200])
     elif kind == "ping":
         await socket.send({"type": "pong", "agents_online": gateway.agents_online()})

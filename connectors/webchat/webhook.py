@@ -51,7 +51,8 @@ GatewayDep = Annotated[InboundGateway, Depends(get_gateway)]
 class WebchatReadBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message_ids: list[int] = Field(min_length=1, max_length=200)
+    message_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1,
+                                                                        max_length=200)
 
 
 def own_origin(request: Request) -> str:

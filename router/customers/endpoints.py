@@ -17,6 +17,7 @@ from router.customers.service import (
     search,
     suggestions_for,
 )
+from router.ids import IdPath
 from router.openapi_docs import problems
 from router.pagination import CursorQuery, LimitQuery, Page
 
@@ -37,14 +38,14 @@ async def list_(
 
 @router.get("/v1/customers/{customer_id}", summary="Get a customer with identities",
             response_model=CustomerOut, responses=problems(401, 404, 422))
-async def get(customer_id: int, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
+async def get(customer_id: IdPath, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
     """One customer, their thread id, every identity they are known by, and reply windows."""
     return await customer_view(core, session, await get_customer(session, customer_id))
 
 
 @router.get("/v1/customers/{customer_id}/suggestions", summary="Merge suggestions",
             response_model=list[SuggestionOut], responses=problems(401, 404, 422))
-async def suggestions(customer_id: int, session: ReadDep, _: AgentDep) -> list[dict[str, Any]]:
+async def suggestions(customer_id: IdPath, session: ReadDep, _: AgentDep) -> list[dict[str, Any]]:
     """Customers that may be the same person, by an unverified matching contact detail."""
     await get_customer(session, customer_id)
     return await suggestions_for(session, customer_id)
@@ -52,7 +53,7 @@ async def suggestions(customer_id: int, session: ReadDep, _: AgentDep) -> list[d
 
 @router.get("/v1/customers/{customer_id}/merges", summary="Merges of a customer",
             response_model=list[MergeOut], responses=problems(401, 404, 422))
-async def merges(customer_id: int, session: ReadDep, _: AgentDep) -> list[dict[str, Any]]:
+async def merges(customer_id: IdPath, session: ReadDep, _: AgentDep) -> list[dict[str, Any]]:
     """The merge audit trail of a customer (as target or source)."""
     await get_customer(session, customer_id)
     return [merge_view(m) for m in await merges_of(session, customer_id)]
@@ -62,7 +63,7 @@ async def merges(customer_id: int, session: ReadDep, _: AgentDep) -> list[dict[s
              response_model=MergeOut, status_code=status.HTTP_201_CREATED,
              responses=problems(401, 404, 409, 422))
 async def merge(
-    customer_id: int, body: MergeIn, session: SessionDep, principal: AgentDep
+    customer_id: IdPath, body: MergeIn, session: SessionDep, principal: AgentDep
 ) -> dict[str, Any]:
     """Fold the other customer's identities and messages into this customer's one thread."""
     record = await merge_customers(session, customer_id, body.other_customer_id,
@@ -72,6 +73,6 @@ async def merge(
 
 @router.post("/v1/merges/{merge_id}/undo", summary="Undo a merge", response_model=MergeOut,
              responses=problems(401, 404, 409, 422))
-async def undo(merge_id: int, session: SessionDep, _: AgentDep) -> dict[str, Any]:
+async def undo(merge_id: IdPath, session: SessionDep, _: AgentDep) -> dict[str, Any]:
     """Split the customers again, with every message on the merged identities, as before."""
     return merge_view(await undo_merge(session, merge_id))

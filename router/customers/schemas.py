@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from router.ids import DbId
 from router.threads.schemas import WindowOut
 
 
@@ -34,7 +35,7 @@ class CustomerOut(BaseModel):
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    other_customer_id: int = Field(description="The customer folded into this one.")
+    other_customer_id: DbId = Field(description="The customer folded into this one.")
     reason: str | None = Field(default=None, max_length=2000)
 
 

@@ -13,7 +13,7 @@ from router.customers.repository import identities_of, thread_of
 from router.customers.windows import reply_windows
 from router.errors import NotFound
 from router.models import Customer, Identity, Merge, MergeSuggestion
-from router.pagination import decode_cursor, encode_cursor
+from router.pagination import cursor_id, decode_cursor, encode_cursor
 
 
 async def customer_view(
@@ -66,7 +66,7 @@ async def search(
                                 func.lower(Customer.name).like(f"%{q.lower()}%")))
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(Customer.id < int(last_id))
+        query = query.where(Customer.id < cursor_id(last_id))
     rows = list(await session.scalars(query.order_by(Customer.id.desc()).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from router.auth.deps import CoreDep, ReadDep, SessionDep, SupervisorDep
 from router.errors import Conflict, NotFound
+from router.ids import IdPath
 from router.models import InboundEvent
 from router.openapi_docs import problems
-from router.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from router.pagination import CursorQuery, LimitQuery, Page, cursor_id, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/inbound-events", tags=["operations"])
 
@@ -55,7 +56,7 @@ async def list_(
         query = query.where(InboundEvent.channel_id == channel_id)
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(InboundEvent.id < int(last_id))
+        query = query.where(InboundEvent.id < cursor_id(last_id))
     rows = list(await session.scalars(query.order_by(InboundEvent.id.desc()).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
@@ -66,7 +67,7 @@ async def list_(
 
 @router.get("/{event_id}", summary="Get a raw inbound event", response_model=InboundEventOut,
             responses=problems(401, 403, 404, 422))
-async def get(event_id: int, session: ReadDep, _: SupervisorDep) -> dict[str, Any]:
+async def get(event_id: IdPath, session: ReadDep, _: SupervisorDep) -> dict[str, Any]:
     """One raw event's state and error."""
     row = await session.get(InboundEvent, event_id)
     if row is None:
@@ -77,7 +78,7 @@ async def get(event_id: int, session: ReadDep, _: SupervisorDep) -> dict[str, An
 @router.post("/{event_id}/retry", summary="Replay a failed inbound event",
              response_model=InboundEventOut, responses=problems(401, 403, 404, 409, 422))
 async def retry(
-    event_id: int, core: CoreDep, session: SessionDep, _: SupervisorDep
+    event_id: IdPath, core: CoreDep, session: SessionDep, _: SupervisorDep
 ) -> dict[str, Any]:
     """Put a failed event back in the queue; processing it again is idempotent."""
     row = await session.get(InboundEvent, event_id)

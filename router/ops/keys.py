@@ -12,6 +12,7 @@ from sqlalchemy import select
 from router.auth.deps import AdminDep, ReadDep, SessionDep
 from router.auth.keys import Role, create_key
 from router.errors import NotFound
+from router.ids import IdPath
 from router.models import ApiKey
 from router.models.base import utcnow
 from router.openapi_docs import problems
@@ -60,7 +61,7 @@ async def create(body: KeyIn, session: SessionDep, _: AdminDep) -> dict[str, Any
 
 @router.delete("/{key_id}", summary="Revoke an API key", status_code=status.HTTP_204_NO_CONTENT,
                responses=problems(401, 403, 404))
-async def revoke(key_id: int, session: SessionDep, _: AdminDep) -> None:
+async def revoke(key_id: IdPath, session: SessionDep, _: AdminDep) -> None:
     """Revoked keys stop working on every replica within seconds."""
     row = await session.get(ApiKey, key_id)
     if row is None:

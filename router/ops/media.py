@@ -9,6 +9,7 @@ from connectors.base import Attachment, DeliveryError
 from router.auth.deps import AgentDep, CoreDep, ReadDep
 from router.channels.service import to_channel
 from router.errors import NotFound, ProviderUnavailable
+from router.ids import IdPath, valid_id
 from router.models import ChannelRow, InboundEvent, Message
 from router.openapi_docs import problems
 
@@ -23,9 +24,10 @@ async def attachment(
     """Streams the file from the provider (Telegram getFile, WhatsApp media) or cuts it from the
     stored original (e-mail): either way, no second copy is kept."""
     message_part, _sep, index_part = attachment_id.partition("-")
-    if not message_part.isdigit() or not index_part.isdigit():
+    message_id = valid_id(message_part)
+    if message_id is None or not index_part.isdigit() or len(index_part) > 4:
         raise NotFound(f"attachment {attachment_id} does not exist")
-    message = await session.get(Message, int(message_part))
+    message = await session.get(Message, message_id)
     index = int(index_part)
     if message is None or index >= len(message.attachments or []) or message.channel_id is None:
         raise NotFound(f"attachment {attachment_id} does not exist")
@@ -63,7 +65,7 @@ async def attachment(
 
 @router.get("/v1/messages/{message_id}/raw", summary="The raw original of an inbound message",
             response_class=Response, responses=problems(401, 404))
-async def raw(message_id: int, session: ReadDep, _: AgentDep) -> Response:
+async def raw(message_id: IdPath, session: ReadDep, _: AgentDep) -> Response:
     """Exactly what the provider sent (the full e-mail with its quoted history, the JSON update)."""
     message = await session.get(Message, message_id)
     if message is None or message.raw_event_id is None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep
+from router.ids import IdPath, IdQuery
 from router.openapi_docs import problems
 from router.outbox.service import ReplyRequest, queue_reply
 from router.pagination import CursorQuery, LimitQuery, Page
@@ -33,7 +34,7 @@ async def list_(
     assignee: Annotated[str | None, Query(max_length=200)] = None,
     channel_id: Annotated[str | None, Query(max_length=32)] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
-    customer_id: int | None = None,
+    customer_id: IdQuery = None,
     updated_since: datetime | None = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
@@ -47,7 +48,7 @@ async def list_(
 
 @router.get("/{thread_id}", summary="Get a thread", response_model=ThreadOut,
             responses=problems(401, 404, 422))
-async def get(thread_id: int, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
+async def get(thread_id: IdPath, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
     """One thread, with the reply windows of its channels."""
     return await thread_detail(core, session, await get_thread(session, thread_id))
 
@@ -55,7 +56,7 @@ async def get(thread_id: int, core: CoreDep, session: ReadDep, _: AgentDep) -> d
 @router.patch("/{thread_id}", summary="Update a thread", response_model=ThreadOut,
               responses=problems(401, 404, 422))
 async def patch(
-    thread_id: int, body: ThreadPatch, core: CoreDep, session: SessionDep, _: AgentDep
+    thread_id: IdPath, body: ThreadPatch, core: CoreDep, session: SessionDep, _: AgentDep
 ) -> dict[str, Any]:
     """Change status, assignee, team, priority or tags."""
     thread = await patch_thread(session, await get_thread(session, thread_id), body)
@@ -65,7 +66,7 @@ async def patch(
 @router.get("/{thread_id}/messages", summary="Page a thread's messages",
             response_model=Page[MessageOut], responses=problems(400, 401, 404, 422))
 async def messages(
-    thread_id: int, session: ReadDep, _: AgentDep, cursor: CursorQuery = None,
+    thread_id: IdPath, session: ReadDep, _: AgentDep, cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> dict[str, Any]:
     """The latest messages (oldest first in the page); `next_cursor` pages further back."""
@@ -78,7 +79,7 @@ async def messages(
              response_model=MessageOut, status_code=status.HTTP_201_CREATED,
              responses=problems(401, 404, 409, 413, 422))
 async def reply(
-    thread_id: int, body: ReplyIn, core: CoreDep, session: SessionDep, principal: AgentDep
+    thread_id: IdPath, body: ReplyIn, core: CoreDep, session: SessionDep, principal: AgentDep
 ) -> dict[str, Any]:
     """Queue a reply on the customer's latest channel (or `channel_id`), or add a note."""
     thread = await get_thread(session, thread_id)
@@ -94,6 +95,6 @@ async def reply(
 
 @router.post("/{thread_id}/typing", summary="Tell the customer an agent is typing",
              status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 404))
-async def typing(thread_id: int, core: CoreDep, session: ReadDep, _: AgentDep) -> None:
+async def typing(thread_id: IdPath, core: CoreDep, session: ReadDep, _: AgentDep) -> None:
     """Shows a typing indicator on channels that have one (web chat)."""
     await notify_typing(core, session, await get_thread(session, thread_id))

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from router.ids import DbId
+
 ThreadStatus = Literal["open", "pending", "resolved"]
 Priority = Literal["low", "normal", "high", "urgent"]
 
@@ -105,7 +107,7 @@ class ReplyIn(BaseModel):
     channel_id: str | None = Field(default=None, max_length=32)
     internal: bool = False
     attachments: list[OutAttachment] = Field(default_factory=list, max_length=10)
-    reply_to_message_id: int | None = None
+    reply_to_message_id: DbId | None = None
     template: TemplateIn | None = None
     buttons: list[ButtonIn] = Field(default_factory=list, max_length=10)
     request_contact: bool = False

@@ -14,7 +14,7 @@ from router.customers.windows import reply_windows
 from router.errors import NotFound
 from router.models import Customer, Message, Thread
 from router.models.base import utcnow
-from router.pagination import decode_cursor, encode_cursor
+from router.pagination import cursor_id, decode_cursor, encode_cursor
 from router.threads.schemas import ThreadPatch
 from router.threads.views import message_view, thread_view
 
@@ -65,7 +65,7 @@ async def list_threads(
         at_raw, last_id = decode_cursor(cursor, 2)
         at = _cursor_time(at_raw)
         query = query.where(or_(Thread.last_message_at < at,
-                                and_(Thread.last_message_at == at, Thread.id < int(last_id))))
+                                and_(Thread.last_message_at == at, Thread.id < cursor_id(last_id))))
     rows = list(await session.scalars(
         query.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit + 1)))
     next_cursor = None
@@ -115,7 +115,7 @@ async def page_messages(
         at_raw, last_id = decode_cursor(cursor, 2)
         at = _cursor_time(at_raw)
         query = query.where(or_(Message.sent_at < at,
-                                and_(Message.sent_at == at, Message.id < int(last_id))))
+                                and_(Message.sent_at == at, Message.id < cursor_id(last_id))))
     rows = list(await session.scalars(
         query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(limit + 1)))
     next_cursor = None
