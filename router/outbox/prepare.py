@@ -1,8 +1,8 @@
 """What the worker needs to send a batch of claimed outbox rows, read in a handful of queries.
 
-Per batch: the rows with their messages, their channels, their recipients, the quoted
-messages, and one statement for every row's conversation context (last inbound message and
-recent provider ids), whatever the batch's size.
+Per batch: the rows with their messages, channels and recipients in one query, the quoted
+messages, and one statement per CHUNK rows for the conversation context (last inbound
+message and recent provider ids).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from router.threads.tokens import thread_token
 
 # How many earlier provider ids of the conversation a connector gets (e-mail threading).
 HISTORY = 20
-# Rows read together at most (SQLite allows 500 arms in one UNION; each row uses two).
+# Rows per context statement at most (SQLite allows 500 arms in a UNION; a row uses two).
 CHUNK = 50
 
 
@@ -43,30 +43,29 @@ class _Context:
     history: tuple[str, ...] = ()
 
 
-async def prepare_batch(core: Core, item_ids: list[int]) -> list[Prepared]:
-    """The rows of `item_ids` (at most CHUNK) that can be sent: still pending, channel and
-    recipient known."""
-    async with core.reads() as session:
-        pairs = [(item, message) for item, message in (await session.execute(
-            select(OutboxItem, Message).join(Message, Message.id == OutboxItem.message_id)
-            .where(OutboxItem.id.in_(item_ids)).order_by(OutboxItem.id)))
-            if item.state == "pending"]
-        if not pairs:
-            return []
-        channels = {row.id: row for row in await session.scalars(select(ChannelRow).where(
-            ChannelRow.id.in_({item.channel_id for item, _ in pairs})))}
-        identities = {row.id: row for row in await session.scalars(select(Identity).where(
-            Identity.id.in_({m.identity_id for _, m in pairs if m.identity_id})))}
-        sendable = [(item, message) for item, message in pairs
-                    if item.channel_id in channels and message.identity_id in identities]
-        if not sendable:
-            return []
-        quoted = await _quoted(session, [m for _, m in sendable])
-        contexts = await _contexts(session, sendable)
+async def prepare_batch(core: Core, session: AsyncSession, item_ids: list[int]) -> list[Prepared]:
+    """The rows of `item_ids` that can be sent: still pending, channel and recipient known.
+
+    Runs in the cycle's transaction, right after the claim, so the rows are read as claimed.
+    """
+    rows = await session.execute(
+        select(OutboxItem, Message, ChannelRow, Identity)
+        .join(Message, Message.id == OutboxItem.message_id)
+        .join(ChannelRow, ChannelRow.id == OutboxItem.channel_id)
+        .join(Identity, Identity.id == Message.identity_id)
+        .where(OutboxItem.id.in_(item_ids), OutboxItem.state == "pending")
+        .order_by(OutboxItem.id).execution_options(populate_existing=True))
+    sendable = [(item, message, channel, identity)
+                for item, message, channel, identity in rows]
+    if not sendable:
+        return []
+    quoted = await _quoted(session, [m for _, m, _, _ in sendable])
+    contexts: list[_Context] = []
+    for start in range(0, len(sendable), CHUNK):
+        contexts += await _contexts(
+            session, [(item, m) for item, m, _, _ in sendable[start:start + CHUNK]])
     prepared = []
-    for n, (item, message) in enumerate(sendable):
-        channel = channels[item.channel_id]
-        identity = identities[message.identity_id or 0]
+    for n, (item, message, channel, identity) in enumerate(sendable):
         target = quoted.get(message.reply_to_message_id or 0)
         context = contexts[n]
         meta = message.meta or {}

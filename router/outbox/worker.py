@@ -24,14 +24,14 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from connectors.base import DeliveryError
+from connectors.base import Channel, DeliveryError
 from router.channels.service import to_channel
 from router.core import Core
 from router.models import OutboxItem
 from router.models.base import utcnow
 from router.outbox.outcomes import Outcome, record
 from router.outbox.pacing import Pacer
-from router.outbox.prepare import CHUNK, Prepared, prepare_batch
+from router.outbox.prepare import Prepared, prepare_batch
 
 log = logging.getLogger("omniroute.outbox")
 LEASE_SLACK_SECONDS = 30.0
@@ -47,8 +47,10 @@ class OutboxWorker:
         self.pacer = Pacer()
         self.concurrency = core.settings.outbox_concurrency
         self.slots = asyncio.Semaphore(self.concurrency)
-        # Rows claimed and not yet answered (being read, waiting for a slot, or sending).
+        # Rows claimed and not yet answered (waiting for a send slot, or sending).
         self.backlog = 0
+        # Rows the last cycle claimed (some may not have been sendable).
+        self.last_claimed = 0
         # Answers not yet written; appended by send tasks, written by the next cycle.
         self.outcomes: list[Outcome] = []
         self.in_flight: set[asyncio.Task[None]] = set()
@@ -58,7 +60,7 @@ class OutboxWorker:
         while True:
             wakeup.clear()
             free = MAX_BACKLOG - self.backlog
-            claimed: list[int] = []
+            claimed: list[Prepared] = []
             if self.outcomes or free > 0:
                 try:
                     claimed = await self.cycle(free)
@@ -66,16 +68,34 @@ class OutboxWorker:
                     raise
                 except Exception:
                     log.exception("an outbox cycle failed")
-            for start in range(0, len(claimed), CHUNK):
-                self._spawn(self._send_batch(claimed[start:start + CHUNK]))
-            if free > 0 and len(claimed) == free:
+            channels = self._open_channels(claimed)
+            for row in claimed:
+                if row.channel.id in channels:
+                    self._spawn(self._send(row, channels[row.channel.id]))
+                else:
+                    self.backlog -= 1
+            if free > 0 and self.last_claimed == free:
                 continue
-            timeout = await self._sleep_hint(poll_seconds) if free > len(claimed) else poll_seconds
-            woken = False
-            with contextlib.suppress(TimeoutError):
-                woken = await asyncio.wait_for(wakeup.wait(), timeout)
-            if woken:
+            if not wakeup.is_set():
+                timeout = (await self._sleep_hint(poll_seconds)
+                           if free > self.last_claimed else poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wakeup.wait(), timeout)
+            if wakeup.is_set():
                 await asyncio.sleep(GATHER_SECONDS)
+
+    def _open_channels(self, rows: list[Prepared]) -> dict[str, Channel]:
+        """Each channel's config, secrets opened once per cycle rather than once per reply."""
+        channels: dict[str, Channel] = {}
+        for row in rows:
+            if row.channel.id in channels:
+                continue
+            try:
+                channels[row.channel.id] = to_channel(self.core, row.channel)
+            except Exception:
+                log.exception("opening channel %s failed; its rows are retried after their "
+                              "lease", row.channel.id)
+        return channels
 
     async def stop(self) -> None:
         for task in list(self.in_flight):
@@ -88,14 +108,21 @@ class OutboxWorker:
             with contextlib.suppress(Exception):
                 await self.cycle(0)
 
-    async def cycle(self, limit: int) -> list[int]:
-        """Record the answers gathered so far and claim up to `limit` due rows."""
+    async def cycle(self, limit: int) -> list[Prepared]:
+        """Record the answers gathered so far, claim up to `limit` due rows and read them."""
         outcomes = self.outcomes[:]
+        self.last_claimed = 0
+        claimed: list[Prepared] = []
         try:
             async with self.core.unit() as session:
                 await record(self.core, session, outcomes)
                 await session.flush()
-                claimed = await self.claim(session, limit) if limit > 0 else []
+                if limit > 0:
+                    ids = await self.claim(session, limit)
+                    self.last_claimed = len(ids)
+                    # Rows that cannot be sent now keep their lease and are looked at again
+                    # after it.
+                    claimed = await prepare_batch(self.core, session, ids) if ids else []
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -104,7 +131,7 @@ class OutboxWorker:
             # One answer the batch could not take must not cost the others theirs.
             log.exception("recording %s outbox answers together failed", len(outcomes))
             await self._record_one_by_one(outcomes)
-            claimed = []
+            claimed, self.last_claimed = [], 0
         del self.outcomes[:len(outcomes)]
         self.backlog += len(claimed)
         return claimed
@@ -172,25 +199,11 @@ class OutboxWorker:
         self.in_flight.add(task)
         task.add_done_callback(self.in_flight.discard)
 
-    async def _send_batch(self, item_ids: list[int]) -> None:
-        try:
-            prepared = await prepare_batch(self.core, item_ids)
-        except asyncio.CancelledError:
-            self.backlog -= len(item_ids)
-            raise
-        except Exception:
-            log.exception("reading outbox rows %s failed; retried after their lease", item_ids)
-            prepared = []
-        # Rows that cannot be sent now keep their lease and are looked at again after it.
-        self.backlog -= len(item_ids) - len(prepared)
-        for row in prepared:
-            self._spawn(self._send(row))
-
-    async def _send(self, row: Prepared) -> None:
+    async def _send(self, row: Prepared, channel: Channel) -> None:
         outcome: Outcome | None = None
         try:
             async with self.slots:
-                outcome = await self._attempt(row)
+                outcome = await self._attempt(row, channel)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -201,10 +214,9 @@ class OutboxWorker:
                 self.outcomes.append(outcome)
                 self.core.outbox_wakeup.set()
 
-    async def _attempt(self, row: Prepared) -> Outcome:
+    async def _attempt(self, row: Prepared, channel: Channel) -> Outcome:
         channel_row, outbound = row.channel, row.outbound
         connector = self.core.connector(channel_row.type)
-        channel = to_channel(self.core, channel_row)
         limits = connector.limits
         await self.pacer.wait(channel.id, limits.per_channel_per_second)
         await self.pacer.wait(f"{channel.id}:{outbound.recipient.external_user_id}",
