@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.errors import NotFound
@@ -18,20 +18,26 @@ async def find_identity(session: AsyncSession, kind: str, value: str) -> Identit
     return row
 
 
+# Built once (a batch asks this every time): identities of one kind, each with its
+# customer and that one's thread.
+SENDERS = (
+    select(Identity, Customer, Thread)
+    .join(Customer, Customer.id == Identity.customer_id)
+    .join(Thread, Thread.customer_id == Customer.id)
+    .where(Identity.kind == bindparam("kind"),
+           Identity.value.in_(bindparam("values", expanding=True)))
+)
+
+
 async def senders(
     session: AsyncSession, values: Mapping[str, set[str]]
-) -> Sequence[tuple[Identity, Customer, Thread]]:
+) -> list[tuple[Identity, Customer, Thread]]:
     """Identities with these (kind → values), each with its customer and that one's thread."""
-    if not values:
-        return []
-    wanted = [and_(Identity.kind == kind, Identity.value.in_(sorted(vals)))
-              for kind, vals in values.items()]
-    rows = await session.execute(
-        select(Identity, Customer, Thread)
-        .join(Customer, Customer.id == Identity.customer_id)
-        .join(Thread, Thread.customer_id == Customer.id)
-        .where(or_(*wanted)))
-    return [(identity, customer, thread) for identity, customer, thread in rows]
+    found: list[tuple[Identity, Customer, Thread]] = []
+    for kind, wanted in values.items():
+        rows = await session.execute(SENDERS, {"kind": kind, "values": sorted(wanted)})
+        found.extend((identity, customer, thread) for identity, customer, thread in rows)
+    return found
 
 
 async def thread_of(session: AsyncSession, customer_id: int) -> Thread:
