@@ -6,9 +6,10 @@ thread is ever due, which keeps replies to one customer in order: a batch holds 
 row per thread, and a thread's next row is claimable only once the previous one is done.
 
 The worker works in cycles. Each cycle is one write transaction that records what the
-providers answered since the last one and claims the rows that fell due; the claimed rows are
-then read in a few queries per chunk and sent concurrently (outbox_concurrency at a time).
-Under load a cycle costs one transaction for many replies instead of two per reply.
+providers answered since the last one, claims the rows that fell due and reads them (a few
+queries per batch); after it commits they are sent concurrently, outbox_concurrency at a time,
+never two of one thread. Under load a cycle costs one transaction for many replies instead of
+two transactions and six reads per reply.
 """
 
 from __future__ import annotations
