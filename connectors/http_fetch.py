@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-
-import httpx
+from typing import TYPE_CHECKING
 
 from connectors.base import AttachmentStream, DeliveryError
+
+if TYPE_CHECKING:
+    # httpx (with click and pygments from its CLI module) loads with the first download.
+    import httpx
 
 
 async def stream_url(
@@ -17,6 +20,8 @@ async def stream_url(
     client: httpx.AsyncClient | None = None,
 ) -> AttachmentStream:
     """Open `url` and hand back its body as chunks; the client closes when the body ends."""
+    import httpx
+
     own = client is None
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
     request = http.build_request("GET", url, headers=headers)

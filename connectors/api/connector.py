@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import httpx
 from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +24,10 @@ from connectors.base import (
     RawEvent,
     SendResult,
 )
+
+if TYPE_CHECKING:
+    # httpx (with click and pygments from its CLI module) loads on the first callback.
+    import httpx
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -58,6 +61,8 @@ class ApiConnector(BaseConnector):
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
+            import httpx
+
             self._http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
         return self._http
 
@@ -78,6 +83,8 @@ class ApiConnector(BaseConnector):
             "template": dict(msg.template) if msg.template else None,
             "automatic": msg.automatic,
         }
+        import httpx
+
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json",
                    **signed_headers(str(channel.config["secret"]), body)}

@@ -7,10 +7,9 @@ import binascii
 import builtins
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote_to_bytes
 
-import httpx
 from fastapi import APIRouter
 
 from connectors.base import (
@@ -37,6 +36,10 @@ from connectors.email.parse import parse_event
 from connectors.email.schemas import EmailChannelConfig
 from connectors.email.smtp import deliver
 from connectors.email.webhook import build_router
+
+if TYPE_CHECKING:
+    # httpx (with click and pygments from its CLI module) loads with the first fetch.
+    import httpx
 
 # What one outgoing mail may carry in attachments; most receiving servers refuse past ~25 MB.
 MAX_OUTBOUND_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -116,6 +119,8 @@ class EmailConnector(BaseConnector):
             except ValueError as exc:
                 raise DeliveryError(f"attachment {filename!r}: {exc}", retryable=False) from None
             return filename, attachment.mime_type or mime_type, data
+        import httpx
+
         try:
             response = await self._client().get(attachment.url)
         except httpx.HTTPError as exc:
@@ -131,6 +136,8 @@ class EmailConnector(BaseConnector):
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
+            import httpx
+
             self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0),
                                            follow_redirects=True)
         return self._http

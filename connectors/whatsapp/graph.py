@@ -6,9 +6,8 @@ Error codes: https://developers.facebook.com/docs/whatsapp/cloud-api/support/err
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ValidationError
 
 from connectors.base import DeliveryError
@@ -19,6 +18,10 @@ from connectors.whatsapp.schemas import (
     SendAnswer,
     TemplatePage,
 )
+
+if TYPE_CHECKING:
+    # httpx (with click and pygments from its CLI module) loads with the first request.
+    import httpx
 
 # Throughput limits: the same message later goes through.
 RATE_LIMITED = frozenset({
@@ -93,6 +96,8 @@ class GraphClient:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
+            import httpx
+
             self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=5.0))
         return self._http
 
@@ -103,6 +108,8 @@ class GraphClient:
 
     async def _request(self, method: str, url: str, config: Mapping[str, Any],
                        **kwargs: Any) -> httpx.Response:
+        import httpx
+
         try:
             response = await self.http.request(method, url, headers=auth_headers(config),
                                                **kwargs)

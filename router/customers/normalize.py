@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import phonenumbers
-
 
 class InvalidContact(ValueError):
     """A phone number or e-mail address that cannot be normalised."""
@@ -11,6 +9,10 @@ class InvalidContact(ValueError):
 
 def normalize_phone(raw: str) -> str:
     """E.164; a number without a leading + is read as international (WhatsApp wa_id style)."""
+    # Imported here: its metadata tables cost ~1 MB in every worker, most of which never
+    # see a phone number.
+    import phonenumbers
+
     text = raw.strip()
     candidate = text if text.startswith("+") else "+" + text.lstrip("0")
     try:
