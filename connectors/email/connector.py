@@ -29,12 +29,10 @@ from connectors.base import (
     ReceiverFactory,
     SendResult,
 )
-from connectors.email.imap import build_receiver
 from connectors.email.mime import attachment_bytes
 from connectors.email.outbound import compose, our_message_id
 from connectors.email.parse import parse_event
 from connectors.email.schemas import EmailChannelConfig
-from connectors.email.smtp import deliver
 from connectors.email.webhook import build_router
 
 if TYPE_CHECKING:
@@ -86,6 +84,9 @@ class EmailConnector(BaseConnector):
     def receiver(self, channel: Channel) -> ReceiverFactory | None:
         if not channel.config.get("imap"):
             return None
+        # aioimaplib and aiosmtplib (~1 MB) load only for channels that use them.
+        from connectors.email.imap import build_receiver
+
         return build_receiver()
 
     def acknowledgement(self, channel: Channel, message: InboundMessage) -> Acknowledgement | None:
@@ -107,6 +108,8 @@ class EmailConnector(BaseConnector):
                 "servers accept in one message", retryable=False)
         message = compose(msg, channel_id=channel.id, address=address,
                           display_name=str(config.get("display_name") or ""), files=files)
+        from connectors.email.smtp import deliver
+
         await deliver(message, config)
         return SendResult(external_id=our_message_id(channel.id, msg.message_id,
                                                      address.rpartition("@")[2]))

@@ -19,7 +19,7 @@ import inspect
 from typing import Any
 
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -153,18 +153,28 @@ class EventStream(Response):
             await self.background()
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header, as starlette's `Headers.get` reads it. (Building
+    `Headers` from the scope would put a copy of the header list into it, which an open stream
+    keeps for its lifetime.)"""
+    raw: bytes
+    for key, raw in scope["headers"]:
+        if key == name:
+            return raw.decode("latin-1")
+    return None
+
+
 async def _accepted(app: Any, scope: Scope) -> tuple[EventBus, str | None, set[str] | None] | None:
     """The stream's arguments when the request is one the route would accept, else None."""
-    request = Request(scope)
-    since = request.headers.get("last-event-id") or request.query_params.get("since")
-    types = request.query_params.get("types")
-    if (len(request.headers.get("last-event-id") or "") > MAX_POSITION
-            or len(request.query_params.get("since") or "") > MAX_POSITION
+    query = QueryParams(scope["query_string"])
+    last_event_id = _header(scope, b"last-event-id")
+    since = last_event_id or query.get("since")
+    types = query.get("types")
+    if (len(last_event_id or "") > MAX_POSITION or len(query.get("since") or "") > MAX_POSITION
             or len(types or "") > MAX_TYPES):
         return None
     core = app.state.core
-    token = bearer_token(request.headers.get("authorization"),
-                         request.query_params.get("access_token"))
+    token = bearer_token(_header(scope, b"authorization"), query.get("access_token"))
     try:
         principal = await authenticate(core, token, app.state.key_cache)
     except Exception:
