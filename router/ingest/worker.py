@@ -45,6 +45,10 @@ class Pace:
     """How long one event takes to process here, learned as the worker goes (seconds)."""
 
     per_event: float = 0.005
+    # (this loop, loops in this replica): each loop takes the events of its share of channels,
+    # so one channel's events are applied in arrival order here (a "bot blocked" update is
+    # never applied before the message that introduced the user).
+    lane: tuple[int, int] = (0, 1)
 
     def claim_size(self, core: Core) -> int:
         budget = core.settings.ingest_batch_seconds
@@ -80,6 +84,10 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
                  .order_by(InboundEvent.id).limit(pace.claim_size(core)))
         if not core.sqlite:
             query = query.with_for_update(skip_locked=True)
+            index, lanes = pace.lane
+            if lanes > 1:
+                query = query.where(func.abs(func.mod(func.hashtext(InboundEvent.channel_id),
+                                                      lanes)) == index)
         events = list(await session.scalars(query))
         started = time.perf_counter()
         if careful:
@@ -231,15 +239,16 @@ async def backlog(core: Core) -> int:
 async def run_inbound_worker(core: Core, poll_seconds: float = 1.0) -> None:
     """Forever: process what is waiting, then sleep until woken (or poll for other replicas).
 
-    On PostgreSQL several loops share the work (SKIP LOCKED, as between replicas) so one's
-    round trips overlap another's work; SQLite has one writer, so one loop.
+    On PostgreSQL several loops share the work, each taking its share of the channels (so a
+    channel's events stay in order within a replica; between replicas SKIP LOCKED shares them);
+    SQLite has one writer, so one loop.
     """
     loops = 1 if core.sqlite else core.settings.ingest_concurrency
-    await asyncio.gather(*(_worker_loop(core, poll_seconds) for _ in range(loops)))
+    await asyncio.gather(*(_worker_loop(core, poll_seconds, (i, loops)) for i in range(loops)))
 
 
-async def _worker_loop(core: Core, poll_seconds: float) -> None:
-    pace = Pace()
+async def _worker_loop(core: Core, poll_seconds: float, lane: tuple[int, int]) -> None:
+    pace = Pace(lane=lane)
     while True:
         # Cleared before looking, so a wake-up during the batch is never lost.
         core.inbound_wakeup.clear()
