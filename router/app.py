@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -53,6 +55,14 @@ def _bus(settings: Settings) -> EventBus:
         return RedisBus(settings.redis_url, stream=settings.redis_stream,
                         maxlen=settings.redis_stream_maxlen)
     return InProcessBus(settings.event_buffer_size)
+
+
+def _telemetry(settings: Settings) -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry switched off unless OMNIROUTE_OPENTELEMETRY is true."""
+    if settings.opentelemetry or "telemetry" not in inspect.signature(FastAPI).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False,
+                          "operation_spans": False}}
 
 
 class Omniroute(FastAPI):
@@ -117,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="One thread per customer across every channel.",
         lifespan=lifespan,
+        **_telemetry(settings),
     )
     install_problem_handlers(app)
     include_all(app, connectors)

@@ -38,3 +38,7 @@ class Settings(BaseSettings):
     redis_stream: str = "omniroute:events"
     redis_stream_maxlen: int = Field(default=100_000, ge=1000)
     log_level: str = "INFO"
+    # FastAPI's native OpenTelemetry spans, metrics and logs. Off unless asked for: /metrics
+    # already covers the service, and with no provider configured the per-request check cost
+    # about a sixth of a webhook request's CPU (bench/NOTES.md).
+    opentelemetry: bool = False
