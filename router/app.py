@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret_key = resolve_secret_key(settings.secret_key, settings.database_url)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, settings.database_pool_size,
+                               settings.database_max_overflow)
         core = Core(settings=settings, secret_key=secret_key, engine=engine,
                     sessions=session_factory(engine, write=True),
                     reads=session_factory(engine, write=False), bus=_bus(settings),

@@ -17,13 +17,18 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine tuned for its store: WAL + real SAVEPOINTs on SQLite, a pool on PostgreSQL."""
+def create_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> AsyncEngine:
+    """An engine tuned for its store: WAL + real SAVEPOINTs on SQLite, a pool on PostgreSQL.
+
+    The PostgreSQL pool covers the outbox's concurrent sends plus request handlers (a smaller
+    one made outbox cycles queue for connections, bench/NOTES.md); mind max_connections when
+    running many replicas."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_pre_ping=True)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

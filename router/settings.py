@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # Public base URL of this service; webhook URLs and Telegram setWebhook use it.
     public_url: str | None = None
 
+    # PostgreSQL connections per replica: the pool, and how far it may grow under bursts.
+    database_pool_size: int = Field(default=20, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Background workers; tests and single-purpose replicas may turn them off.
     run_workers: bool = True
