@@ -98,7 +98,10 @@ class GraphClient:
         if self._http is None:
             import httpx
 
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=5.0))
+            # All sends go to one host; keep as many connections alive as the outbox sends at once.
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout, connect=5.0),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=64))
         return self._http
 
     async def close(self) -> None:
