@@ -66,8 +66,10 @@ class Subscription:
 
     def __init__(self, fanout: _Fanout) -> None:
         self._fanout = fanout
-        self._backlog: list[Event] = []
-        self._items: list[Event] = []
+        # An empty tuple until there is something pending: an idle subscriber (most of the
+        # thousands a replica holds) then owns no list objects (~140 B each).
+        self._backlog: list[Event] | tuple[()] = ()
+        self._items: list[Event] | tuple[()] = ()
         self._waiter: asyncio.Future[None] | None = None
         self._idle = True
         # Why the fan-out dropped this subscriber (None while it is attached).
@@ -81,7 +83,7 @@ class Subscription:
         """Events missed before attaching go first; live ones already in are kept if newer."""
         self._backlog = events
         if newer is not None:
-            self._items = [event for event in self._items if newer(event)]
+            self._items = [event for event in self._items if newer(event)] or ()
         if events:
             self._wake()
 
@@ -89,10 +91,13 @@ class Subscription:
         if self.closed is not None:
             return
         if len(self._items) + len(events) > PENDING_LIMIT:
-            self._items = []
+            self._items = ()
             self.close(SLOW_REASON)
             return
-        self._items.extend(events)
+        if isinstance(self._items, list):
+            self._items.extend(events)
+        else:
+            self._items = list(events)
         self._idle = False
         self._wake()
 
@@ -113,11 +118,11 @@ class Subscription:
         """The events waiting, oldest first; [] when woken for a keep-alive; None once the
         subscriber was dropped (see `closed`)."""
         self._waiter = None
-        if self._backlog:
-            batch, self._backlog = self._backlog, []
+        if isinstance(self._backlog, list) and self._backlog:
+            batch, self._backlog = self._backlog, ()
             return batch
-        if self._items:
-            batch, self._items = self._items, []
+        if isinstance(self._items, list) and self._items:
+            batch, self._items = self._items, ()
             return batch
         return None if self.closed is not None else []
 
