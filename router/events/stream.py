@@ -15,6 +15,7 @@ which answers it as documented.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from typing import Any
 
@@ -34,6 +35,10 @@ HANGUP = "client hung up"
 # The limits the FastAPI route declares for these parameters.
 MAX_POSITION = 64
 MAX_TYPES = 500
+# The context `receive()` is stepped in. It reads no context variables, and callbacks run one
+# at a time on the loop, so one shared context serves every stream; without it each waiting
+# callback would hold its own copy of the current one.
+_WATCH_CONTEXT = contextvars.Context()
 
 
 def _sse(event: Event) -> bytes:
@@ -84,11 +89,15 @@ class _HangupWatch:
             except (Exception, asyncio.CancelledError):
                 self._probe = None
                 return
+            # The watch itself is the callback: `self._step` would be a bound-method object
+            # held by every idle stream's pending future.
             if asyncio.isfuture(waiting):
-                waiting.add_done_callback(self._step)
+                waiting.add_done_callback(self, context=_WATCH_CONTEXT)
             else:
-                asyncio.get_running_loop().call_soon(self._step)
+                asyncio.get_running_loop().call_soon(self, context=_WATCH_CONTEXT)
             return
+
+    __call__ = _step
 
     def close(self) -> None:
         """Withdraw the pending `receive` (closing it removes its waiter)."""
