@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from router.settings import Settings
+from tests.callback import CallbackServer
 from tests.omni import ADMIN_KEY, OmniServer, start_server
 from tests.stores import (
     create_pg_database,
@@ -22,6 +24,7 @@ from tests.stores import (
 
 STORES = ["sqlite", "postgresql"]
 TEST_SECRET_KEY = "test-secret-key-please-ignore-0123456789"
+REDIS_URL = os.environ.get("OMNIROUTE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +89,27 @@ async def make_omni(database_url: str) -> AsyncIterator[MakeOmni]:
 @pytest.fixture
 async def omni(make_omni: MakeOmni) -> OmniServer:
     return await make_omni()
+
+
+@pytest.fixture
+async def callback() -> AsyncIterator[CallbackServer]:
+    """A bot's callback endpoint on loopback that checks our signature."""
+    server = CallbackServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The Redis the replica tests share (database 15); a failure, not a skip, under CI=true."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is unreachable under CI=true: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    finally:
+        await client.aclose()
+    yield REDIS_URL

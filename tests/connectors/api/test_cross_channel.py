@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.apichannel import inbound, post_inbound
 from tests.callback import CallbackServer
 from tests.omni import OmniServer
-
-
-@pytest.fixture
-async def callback() -> AsyncIterator[CallbackServer]:
-    server = CallbackServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def _api_channel(omni: OmniServer, name: str, callback: CallbackServer) -> tuple[str, str]:

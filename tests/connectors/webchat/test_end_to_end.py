@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import connect
 
 from connectors.webchat.connector import WebchatConnector
@@ -21,14 +19,6 @@ from tests.connectors.email.flow import email_channel, post_mail
 from tests.connectors.email.smtp_server import SmtpServer
 from tests.connectors.webchat.visitor import PAGE_ORIGIN, ScriptedVisitor
 from tests.omni import ADMIN_KEY, OmniServer
-
-
-@pytest.fixture
-async def callback() -> AsyncIterator[CallbackServer]:
-    server = CallbackServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def webchat(omni: OmniServer, **config: Any) -> dict[str, Any]:

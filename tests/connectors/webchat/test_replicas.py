@@ -4,34 +4,15 @@ sends the agent's reply may run on the other."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from router import relay
 from tests.conftest import MakeOmni
 from tests.connectors.webchat.visitor import PAGE_ORIGIN, ScriptedVisitor
 from tests.omni import ADMIN_KEY, OmniServer
-
-REDIS_URL = os.environ.get("OMNIROUTE_TEST_REDIS", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is unreachable under CI=true: {exc}")
-        pytest.skip(f"Redis unreachable: {exc}")
-    finally:
-        await client.aclose()
-    yield REDIS_URL
 
 
 async def two_replicas(make_omni: MakeOmni, redis_url: str) -> tuple[OmniServer, OmniServer]:

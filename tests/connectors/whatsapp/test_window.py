@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import update
 
 from router.models import Identity
@@ -19,14 +17,6 @@ from tests.omni import OmniServer
 
 ORDER_UPDATE = {"name": "order_update", "language": "en_US", "components": [
     {"type": "body", "parameters": [{"type": "text", "text": "#1042"}]}]}
-
-
-@pytest.fixture
-async def callback() -> AsyncIterator[CallbackServer]:
-    server = CallbackServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def close_window(omni: OmniServer) -> None:

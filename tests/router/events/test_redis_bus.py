@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import AsyncIterator
 
-import pytest
 import redis.asyncio as aioredis
 
 from router.events.bus import Event, RedisBus
 from tests.apichannel import inbound, post_inbound
 from tests.conftest import MakeOmni
-
-REDIS_URL = os.environ.get("OMNIROUTE_TEST_REDIS", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is unreachable under CI=true: {exc}")
-        pytest.skip(f"Redis unreachable: {exc}")
-    finally:
-        await client.aclose()
-    yield REDIS_URL
 
 
 async def _take(events: AsyncIterator[Event], n: int) -> list[Event]:

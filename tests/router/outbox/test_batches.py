@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import update
 
 from connectors.base import SendResult
@@ -18,14 +16,6 @@ from router.outbox.worker import OutboxWorker
 from tests.apichannel import inbound, post_inbound
 from tests.callback import CallbackServer
 from tests.omni import OmniServer
-
-
-@pytest.fixture
-async def callback() -> AsyncIterator[CallbackServer]:
-    server = CallbackServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def _two_threads(omni: OmniServer, callback: CallbackServer) -> dict[str, int]:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from tests.apichannel import inbound, post_inbound
 from tests.callback import CallbackServer
 from tests.omni import OmniServer
-
-
-@pytest.fixture
-async def callback() -> AsyncIterator[CallbackServer]:
-    server = CallbackServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def _thread(omni: OmniServer, callback: CallbackServer) -> tuple[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,14 +25,6 @@ def echo_plugin(tmp_path: Path) -> Iterator[None]:
                           source=PLUGIN_SOURCE, target="echo = omniroute_echo:EchoConnector")
     yield
     uninstall_plugin(root, "omniroute_echo")
-
-
-@pytest.fixture
-async def callback() -> AsyncIterator[CallbackServer]:
-    server = CallbackServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def _customer_on_two_channels(
