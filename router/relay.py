@@ -88,6 +88,7 @@ class RedisRelay(LocalRelay):
         counts: list[int] = []
         body = orjson.dumps({"id": request_id, "from": self.replica, "kind": kind,
                              "key": key, "frame": frame})
+        # Registered before publishing: an answer may arrive before PUBLISH returns the count.
         self._waiting[request_id] = (done, counts, 0)
         try:
             listeners = int(await self._redis.publish(self._requests, body))

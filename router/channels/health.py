@@ -20,21 +20,22 @@ class ReceiverHealth:
             if said is not None:
                 # Only clear what the receiver itself set: a send failure recorded since
                 # (a revoked SMTP password, say) must stay visible.
-                await self._write(channel_id, None, unless_reason_is_not=said)
+                await self._write(channel_id, None, only_over=said)
             return
         reason = f"receiver: {reason or 'connection failed'}"[:1000]
         if self._failing.get(channel_id) == reason:
             return
         self._failing[channel_id] = reason
-        await self._write(channel_id, reason, unless_reason_is_not=None)
+        await self._write(channel_id, reason)
 
     async def _write(self, channel_id: str, reason: str | None,
-                     unless_reason_is_not: str | None) -> None:
+                     only_over: str | None = None) -> None:
+        """Set the health; with `only_over`, only if that is still the recorded reason."""
         async with self.core.unit() as session:
             row = await session.get(ChannelRow, channel_id)
             if row is None or row.deleted_at is not None:
                 return
-            if unless_reason_is_not is not None and row.health_reason != unless_reason_is_not:
+            if only_over is not None and row.health_reason != only_over:
                 return
             row.health = "ok" if reason is None else "unhealthy"
             row.health_reason = reason

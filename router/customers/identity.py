@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, Connector, IdentityHint, InboundMessage
 from router.customers.normalize import InvalidContact, normalize
-from router.customers.repository import find_identity, live_customer, new_customer
-from router.models import Customer, Identity, MergeSuggestion
+from router.customers.repository import find_identity, live_customer, new_customer, thread_of
+from router.models import Customer, Identity, MergeSuggestion, Thread
 from router.models.base import utcnow
 
 log = logging.getLogger("omniroute.identity")
@@ -38,6 +38,18 @@ def identity_value(channel: Channel, connector: Connector, external_user_id: str
         return normalize(connector.identity_kind, external_user_id)
     except InvalidContact:
         return external_user_id.strip()
+
+
+async def find_sender(
+    session: AsyncSession, channel: Channel, connector: Connector, external_user_id: str
+) -> tuple[Identity, Customer, Thread] | None:
+    """A known sender on `channel` with the customer holding them now and its one thread."""
+    value = identity_value(channel, connector, external_user_id)
+    identity = await find_identity(session, connector.identity_kind, value)
+    if identity is None:
+        return None
+    customer = await live_customer(session, identity.customer_id)
+    return identity, customer, await thread_of(session, customer.id)
 
 
 def clean_hints(hints: tuple[IdentityHint, ...]) -> list[IdentityHint]:

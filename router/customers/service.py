@@ -13,7 +13,7 @@ from router.customers.repository import identities_of, thread_of
 from router.customers.windows import reply_windows
 from router.errors import NotFound
 from router.models import Customer, Identity, Merge, MergeSuggestion
-from router.pagination import cursor_id, decode_cursor, encode_cursor
+from router.pagination import cursor_id, decode_cursor, split_page
 
 
 async def customer_view(
@@ -68,10 +68,7 @@ async def search(
         (last_id,) = decode_cursor(cursor, 1)
         query = query.where(Customer.id < cursor_id(last_id))
     rows = list(await session.scalars(query.order_by(Customer.id.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].id])
+    rows, next_cursor = split_page(rows, limit, lambda row: [row.id])
     windows = await reply_windows(core, session, [r.id for r in rows])
     return [await customer_view(core, session, r, windows) for r in rows], next_cursor
 

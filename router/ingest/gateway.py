@@ -23,7 +23,7 @@ from router.channels.service import ChannelCache, to_channel
 from router.core import Core
 from router.crypto import derive_key
 from router.errors import NotFound
-from router.models import ChannelRow, ConnectorState, InboundEvent, Message, Thread
+from router.models import ChannelRow, ConnectorState, InboundEvent, Message
 from router.models.base import utcnow
 from router.relay import make_relay
 
@@ -99,19 +99,15 @@ class CoreGateway:
     async def history(
         self, channel: Channel, external_user_id: str, before_id: int | None, limit: int
     ) -> list[HistoryItem]:
-        from router.customers.identity import identity_value
-        from router.customers.repository import find_identity, live_customer
+        from router.customers.identity import find_sender
 
-        connector = self.core.connector(channel.type)
-        value = identity_value(channel, connector, external_user_id)
         async with self.core.reads() as session:
-            identity = await find_identity(session, connector.identity_kind, value)
-            if identity is None:
+            found = await find_sender(session, channel, self.core.connector(channel.type),
+                                      external_user_id)
+            if found is None:
                 return []
-            customer = await live_customer(session, identity.customer_id)
-            thread_id = await session.scalar(
-                select(Thread.id).where(Thread.customer_id == customer.id))
-            query = select(Message).where(Message.thread_id == thread_id,
+            _identity, _customer, thread = found
+            query = select(Message).where(Message.thread_id == thread.id,
                                           Message.direction != "note")
             if before_id is not None:
                 query = query.where(Message.id < before_id)

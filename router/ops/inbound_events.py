@@ -14,7 +14,7 @@ from router.errors import Conflict, NotFound
 from router.ids import IdPath
 from router.models import InboundEvent
 from router.openapi_docs import problems
-from router.pagination import CursorQuery, LimitQuery, Page, cursor_id, decode_cursor, encode_cursor
+from router.pagination import CursorQuery, LimitQuery, Page, cursor_id, decode_cursor, split_page
 
 router = APIRouter(prefix="/v1/inbound-events", tags=["operations"])
 
@@ -58,10 +58,7 @@ async def list_(
         (last_id,) = decode_cursor(cursor, 1)
         query = query.where(InboundEvent.id < cursor_id(last_id))
     rows = list(await session.scalars(query.order_by(InboundEvent.id.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].id])
+    rows, next_cursor = split_page(rows, limit, lambda row: [row.id])
     return {"items": [_view(r) for r in rows], "next_cursor": next_cursor}
 
 

@@ -14,7 +14,7 @@ from router.customers.windows import reply_windows
 from router.errors import NotFound
 from router.models import Customer, Message, Thread
 from router.models.base import utcnow
-from router.pagination import cursor_id, decode_cursor, encode_cursor
+from router.pagination import cursor_id, decode_cursor, split_page
 from router.threads.schemas import ThreadPatch
 from router.threads.views import message_view, thread_view
 
@@ -68,11 +68,7 @@ async def list_threads(
                                 and_(Thread.last_message_at == at, Thread.id < cursor_id(last_id))))
     rows = list(await session.scalars(
         query.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([last.last_message_at.isoformat(), last.id])
+    rows, next_cursor = split_page(rows, limit, lambda t: [t.last_message_at.isoformat(), t.id])
     windows = await reply_windows(core, session, {r.customer_id for r in rows})
     return [{**thread_view(r), "reply_windows": windows.get(r.customer_id, [])}
             for r in rows], next_cursor
@@ -118,10 +114,6 @@ async def page_messages(
                                 and_(Message.sent_at == at, Message.id < cursor_id(last_id))))
     rows = list(await session.scalars(
         query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        oldest = rows[-1]
-        next_cursor = encode_cursor([oldest.sent_at.isoformat(), oldest.id])
+    rows, next_cursor = split_page(rows, limit, lambda m: [m.sent_at.isoformat(), m.id])
     rows.reverse()
     return [message_view(r) for r in rows], next_cursor
