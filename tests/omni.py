@@ -109,3 +109,25 @@ async def start_server(settings: Settings) -> OmniServer:
     client = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"},
                                timeout=30)
     return OmniServer(url=url, client=client, settings=settings, app=app, server=server, task=task)
+
+
+async def stored_events(omni: OmniServer, channel_id: str) -> int:
+    """Raw events stored for a channel (duplicates are dropped at the door)."""
+    async with omni.core.reads() as session:
+        count = await session.scalar(select(func.count()).select_from(InboundEvent)
+                                     .where(InboundEvent.channel_id == channel_id))
+    return int(count or 0)
+
+
+async def only_thread(omni: OmniServer) -> dict[str, Any]:
+    threads = (await omni.client.get("/v1/threads")).json()["items"]
+    assert len(threads) == 1, threads
+    thread: dict[str, Any] = threads[0]
+    return thread
+
+
+async def messages(omni: OmniServer, thread_id: int) -> list[dict[str, Any]]:
+    """The newest page of a thread's messages, oldest first."""
+    page = (await omni.client.get(f"/v1/threads/{thread_id}/messages")).json()
+    items: list[dict[str, Any]] = page["items"]
+    return items

@@ -16,7 +16,7 @@ from connectors.base import Channel, InboundGateway
 from connectors.email.connector import EmailConnector
 from connectors.email.imap import STATE_KEY, run
 from tests.connectors.email.dovecot import PASSWORD, Dovecot
-from tests.connectors.email.memory_gateway import MemoryGateway, eventually
+from tests.memory_gateway import MemoryGateway, eventually
 
 
 def mail(n: int, message_id: bool = True) -> bytes:

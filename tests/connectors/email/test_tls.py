@@ -15,11 +15,11 @@ from connectors.base import DeliveryError
 from connectors.email.connector import EmailConnector
 from tests.connectors.email.certs import Pki, make_pki
 from tests.connectors.email.dovecot import Dovecot
-from tests.connectors.email.memory_gateway import MemoryGateway, eventually
 from tests.connectors.email.smtp_server import CapturingHandler, free_port
 from tests.connectors.email.test_imap import channel, mail, receiving
 from tests.connectors.email.test_send import channel as smtp_channel
 from tests.connectors.email.test_send import reply
+from tests.memory_gateway import MemoryGateway, eventually
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from connectors.telegram.schemas import SECRET_HEADER
-from router.models import InboundEvent
 from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.omni import OmniServer
+from tests.omni import messages as messages
+from tests.omni import only_thread as only_thread
+from tests.omni import stored_events as stored_events
 
 
 async def create_channel(omni: OmniServer, api: FakeBotApi,
@@ -32,24 +33,7 @@ async def post_update(omni: OmniServer, channel_id: str, secret: str | None,
                                   headers=headers)
 
 
-async def stored_events(omni: OmniServer, channel_id: str) -> int:
-    async with omni.core.reads() as session:
-        count = await session.scalar(select(func.count()).select_from(InboundEvent)
-                                     .where(InboundEvent.channel_id == channel_id))
-    return int(count or 0)
 
-
-async def only_thread(omni: OmniServer) -> dict[str, Any]:
-    threads = (await omni.client.get("/v1/threads")).json()["items"]
-    assert len(threads) == 1, threads
-    thread: dict[str, Any] = threads[0]
-    return thread
-
-
-async def messages(omni: OmniServer, thread_id: int) -> list[dict[str, Any]]:
-    page = (await omni.client.get(f"/v1/threads/{thread_id}/messages")).json()
-    items: list[dict[str, Any]] = page["items"]
-    return items
 
 
 async def only_customer(omni: OmniServer) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from connectors.telegram.connector import TelegramConnector
 from tests.connectors.telegram.conftest import channel_for
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.connectors.telegram.fixtures import fixture
-from tests.connectors.telegram.memory_gateway import MemoryGateway, eventually
+from tests.memory_gateway import MemoryGateway, eventually
 
 
 def update(update_id: int, text: str = "hello") -> dict[str, Any]:

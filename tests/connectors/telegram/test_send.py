@@ -18,7 +18,7 @@ from connectors.base import (
 from connectors.telegram.connector import TelegramConnector
 from tests.connectors.telegram.conftest import channel_for
 from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
-from tests.connectors.telegram.memory_gateway import eventually
+from tests.memory_gateway import eventually
 
 CHAT = 5120934412
 

@@ -18,7 +18,7 @@ from tests.callback import CallbackServer
 from tests.connectors.email.flow import email_channel, post_mail
 from tests.connectors.email.smtp_server import SmtpServer
 from tests.connectors.webchat.visitor import PAGE_ORIGIN, ScriptedVisitor
-from tests.omni import ADMIN_KEY, OmniServer
+from tests.omni import ADMIN_KEY, OmniServer, messages, only_thread
 
 
 async def webchat(omni: OmniServer, **config: Any) -> dict[str, Any]:
@@ -26,17 +26,6 @@ async def webchat(omni: OmniServer, **config: Any) -> dict[str, Any]:
                                      {"allowed_origins": [PAGE_ORIGIN], **config})
 
 
-async def only_thread(omni: OmniServer) -> dict[str, Any]:
-    threads = (await omni.client.get("/v1/threads")).json()["items"]
-    assert len(threads) == 1
-    thread: dict[str, Any] = threads[0]
-    return thread
-
-
-async def messages(omni: OmniServer, thread_id: int) -> list[dict[str, Any]]:
-    page = (await omni.client.get(f"/v1/threads/{thread_id}/messages")).json()
-    items: list[dict[str, Any]] = page["items"]
-    return items
 
 
 async def test_visitor_and_agent_talk_live(omni: OmniServer) -> None:
