@@ -9,13 +9,16 @@ calls `send()` and interprets `SendResult` / `DeliveryError`.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from connectors.webhooks import Webhook
 
 IdentityKind = Literal["telegram", "whatsapp", "email", "phone", "webchat", "api"]
 DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
@@ -376,6 +379,10 @@ class Connector(Protocol):
         """Inbound webhooks, mounted under /webhooks/<type>."""
         ...
 
+    def webhooks(self) -> Sequence[Webhook]:
+        """POST webhooks among `routes()` the core may also serve on its hot path."""
+        ...
+
     def parse(self, raw: RawEvent) -> list[InboundItem]:
         """Turn one stored raw event into items; raise ValueError for a malformed event."""
         ...
@@ -457,6 +464,9 @@ class BaseConnector:
 
     def receiver(self, channel: Channel) -> ReceiverFactory | None:
         return None
+
+    def webhooks(self) -> Sequence[Webhook]:
+        return ()
 
     async def open_attachment(self, channel: Channel, attachment: Attachment) -> AttachmentStream:
         if attachment.url is None:

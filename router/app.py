@@ -22,6 +22,7 @@ from router.errors import SecretKeyMismatch
 from router.events.bus import EventBus, InProcessBus, RedisBus
 from router.events.stream import accepted_stream, stream_events
 from router.ingest.gateway import CoreGateway
+from router.ingest.hot_path import WebhookHotPath
 from router.ingest.receivers import Receivers
 from router.ingest.worker import run_inbound_worker
 from router.metrics import Metrics
@@ -66,9 +67,20 @@ def _telemetry(settings: Settings) -> dict[str, Any]:
 
 
 class Omniroute(FastAPI):
+    # Set by create_app; None serves every webhook through FastAPI.
+    webhook_hot_path: WebhookHotPath | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Live event streams are served before the middleware stack: one replica holds
-        # thousands, and every layer would stay on each one's stack (router/events/stream.py).
+        # The busy webhooks are served before FastAPI's stack, which was most of their CPU
+        # (router/ingest/hot_path.py).
+        hot_path = self.webhook_hot_path
+        hot = hot_path.find(scope) if hot_path is not None else None
+        gateway = getattr(self.state, "inbound_gateway", None) if hot is not None else None
+        if hot_path is not None and hot is not None and gateway is not None:
+            await hot_path.serve(gateway, *hot, scope, receive, send)
+            return
+        # Live event streams too: one replica holds thousands, and every layer would stay on
+        # each one's stack (router/events/stream.py).
         accepted = await accepted_stream(self, scope)
         if accepted is None:
             await super().__call__(scope, receive, send)
@@ -76,7 +88,7 @@ class Omniroute(FastAPI):
             await stream_events(*accepted, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> Omniroute:
     settings = settings or Settings()
     connectors = load_connectors()
     metrics = Metrics()
@@ -134,4 +146,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_all(app, connectors)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.webhook_hot_path = WebhookHotPath(connectors, metrics, settings.max_body_bytes)
     return app

@@ -12,6 +12,11 @@ from router.errors import PROBLEM_BASE
 from router.metrics import Metrics
 
 
+def too_large_body(max_bytes: int) -> dict[str, object]:
+    return {"type": PROBLEM_BASE + "payload-too-large", "title": "Payload too large",
+            "status": 413, "detail": f"request bodies are limited to {max_bytes} bytes"}
+
+
 class BodyLimit:
     """Refuses bodies over the limit with 413 before the app reads them into memory."""
 
@@ -52,10 +57,7 @@ class BodyLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps({
-            "type": PROBLEM_BASE + "payload-too-large", "title": "Payload too large",
-            "status": 413, "detail": f"request bodies are limited to {self.max_bytes} bytes",
-        })
+        body = orjson.dumps(too_large_body(self.max_bytes))
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/problem+json"),
                                 (b"content-length", str(len(body)).encode())]})

@@ -26,6 +26,22 @@ def problem_response(status: int, slug: str, title: str, detail: str,
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def rejected_body(exc: WebhookRejected) -> dict[str, Any]:
+    """The problem document for a webhook the connector refused."""
+    slug = {401: "bad-signature", 403: "forbidden", 404: "not-found"}.get(exc.status, "rejected")
+    body = {"type": PROBLEM_BASE + slug, "title": exc.title, "status": exc.status,
+            "detail": exc.detail}
+    errors = getattr(exc, "errors", None)
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def internal_body() -> dict[str, Any]:
+    return {"type": PROBLEM_BASE + "internal", "title": "Internal error", "status": 500,
+            "detail": "the server failed; the error was logged"}
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
@@ -40,13 +56,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(WebhookRejected)
     async def _rejected(_: Request, exc: WebhookRejected) -> JSONResponse:
-        slug = {401: "bad-signature", 403: "forbidden", 404: "not-found"}.get(
-            exc.status, "rejected")
-        extra: dict[str, Any] = {}
-        errors = getattr(exc, "errors", None)
-        if errors:
-            extra["errors"] = errors
-        return problem_response(exc.status, slug, exc.title, exc.detail, **extra)
+        return JSONResponse(rejected_body(exc), status_code=exc.status, media_type=PROBLEM_JSON)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,5 +86,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal", "Internal error",
-                                "the server failed; the error was logged")
+        return JSONResponse(internal_body(), status_code=500, media_type=PROBLEM_JSON)

@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from router.app import create_app
+from router.app import Omniroute, create_app
 from router.core import Core
 from router.models import InboundEvent, OutboxItem
 from router.models.base import utcnow
@@ -29,7 +28,7 @@ class OmniServer:
     url: str
     client: httpx.AsyncClient
     settings: Settings
-    app: FastAPI
+    app: Omniroute
     server: uvicorn.Server
     task: asyncio.Task[None]
 
@@ -76,6 +75,17 @@ class OmniServer:
             await asyncio.sleep(0.03)
         raise TimeoutError("condition not reached")
 
+    async def post_both_ways(self, path: str, content: bytes,
+                             headers: dict[str, str]) -> tuple[httpx.Response, httpx.Response]:
+        """The same POST through the webhook hot path, then through FastAPI's route."""
+        hot = await self.client.post(path, content=content, headers=headers)
+        hot_path, self.app.webhook_hot_path = self.app.webhook_hot_path, None
+        try:
+            routed = await self.client.post(path, content=content, headers=headers)
+        finally:
+            self.app.webhook_hot_path = hot_path
+        return hot, routed
+
     async def stop(self) -> None:
         self.server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
@@ -109,6 +119,14 @@ async def start_server(settings: Settings) -> OmniServer:
     client = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"},
                                timeout=30)
     return OmniServer(url=url, client=client, settings=settings, app=app, server=server, task=task)
+
+
+def same_answer(hot: httpx.Response, routed: httpx.Response) -> httpx.Response:
+    """Both ways answered alike: status, content type and body."""
+    assert hot.status_code == routed.status_code, (hot.text, routed.text)
+    assert hot.headers["content-type"] == routed.headers["content-type"]
+    assert hot.json() == routed.json()
+    return hot
 
 
 async def stored_events(omni: OmniServer, channel_id: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from fastapi import APIRouter
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from connectors.api.parse import parse_event
 from connectors.api.schemas import ApiChannelConfig, CallbackAnswer
 from connectors.api.signature import signed_headers
-from connectors.api.webhook import build_router
+from connectors.api.webhook import WEBHOOKS, build_router
 from connectors.base import (
     BaseConnector,
     Channel,
@@ -24,6 +25,7 @@ from connectors.base import (
     RawEvent,
     SendResult,
 )
+from connectors.webhooks import Webhook
 
 if TYPE_CHECKING:
     # httpx (with click and pygments from its CLI module) loads on the first callback.
@@ -50,6 +52,9 @@ class ApiConnector(BaseConnector):
 
     def routes(self) -> APIRouter:
         return build_router()
+
+    def webhooks(self) -> Sequence[Webhook]:
+        return WEBHOOKS
 
     def parse(self, raw: RawEvent) -> list[InboundItem]:
         return parse_event(raw, trusted=bool(raw.channel_config.get("trusted", False)))

@@ -10,6 +10,11 @@ from pydantic import ValidationError
 from connectors.api.parse import parse_body
 from connectors.api.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 from connectors.base import InboundGateway, WebhookRejected, get_gateway
+from connectors.webhooks import Webhook, WebhookAnswer, WebhookCall
+
+PATH = "/v1/channels/{channel_id}/inbound"
+ACCEPTED = WebhookAnswer(status.HTTP_202_ACCEPTED, {"status": "accepted"})
+_TIMESTAMP, _SIGNATURE = TIMESTAMP_HEADER.lower(), SIGNATURE_HEADER.lower()
 
 
 class InvalidBody(WebhookRejected):
@@ -20,11 +25,29 @@ class InvalidBody(WebhookRejected):
                         "message": e["msg"]} for e in exc.errors()]
 
 
+async def receive_message(gateway: InboundGateway, call: WebhookCall) -> WebhookAnswer:
+    """Check the channel's signature and the body, store the raw event, then 202."""
+    channel = await gateway.channel(call.channel_id, "api")
+    problem = check(str(channel.config["secret"]), call.headers.get(_TIMESTAMP),
+                    call.headers.get(_SIGNATURE), call.body)
+    if problem is not None:
+        raise WebhookRejected(401, "Bad signature", problem)
+    try:
+        message = parse_body(call.body)
+    except ValidationError as exc:
+        raise InvalidBody(exc) from None
+    await gateway.accept(channel, message.external_message_id, call.body, "application/json")
+    return ACCEPTED
+
+
+WEBHOOKS = (Webhook(PATH, receive_message),)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(tags=["channels"])
 
     @router.post(
-        "/v1/channels/{channel_id}/inbound", status_code=status.HTTP_202_ACCEPTED,
+        PATH, status_code=status.HTTP_202_ACCEPTED,
         summary="Forward a message into an API channel",
         responses={401: {"description": "Missing, stale or forged signature"},
                    404: {"description": "No such API channel"},
@@ -37,17 +60,7 @@ def build_router() -> APIRouter:
     ) -> dict[str, str]:
         """Signed with the channel's secret (X-Omniroute-Timestamp/-Signature); stored, then
         202. Sending the same external_message_id again is a no-op."""
-        channel = await gateway.channel(channel_id, "api")
-        body = await request.body()
-        problem = check(str(channel.config["secret"]), request.headers.get(TIMESTAMP_HEADER),
-                        request.headers.get(SIGNATURE_HEADER), body)
-        if problem is not None:
-            raise WebhookRejected(401, "Bad signature", problem)
-        try:
-            message = parse_body(body)
-        except ValidationError as exc:
-            raise InvalidBody(exc) from None
-        await gateway.accept(channel, message.external_message_id, body, "application/json")
-        return {"status": "accepted"}
+        call = WebhookCall(channel_id, request.headers, await request.body())
+        return dict((await receive_message(gateway, call)).body)
 
     return router

@@ -12,6 +12,7 @@ import builtins
 import logging
 import posixpath
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from fastapi import APIRouter
@@ -35,7 +36,8 @@ from connectors.base import (
 )
 from connectors.http_fetch import stream_url
 from connectors.telegram.schemas import ALLOWED_UPDATES, TelegramChannelConfig, channel_config
-from connectors.telegram.webhook import build_router
+from connectors.telegram.webhook import WEBHOOKS, build_router
+from connectors.webhooks import Webhook
 
 if TYPE_CHECKING:
     from connectors.telegram.bots import BotPool
@@ -76,6 +78,9 @@ class TelegramConnector(BaseConnector):
 
     def routes(self) -> APIRouter:
         return build_router()
+
+    def webhooks(self) -> Sequence[Webhook]:
+        return WEBHOOKS
 
     def parse(self, raw: RawEvent) -> list[InboundItem]:
         from connectors.telegram.parse import parse_update

@@ -11,6 +11,10 @@ from fastapi.responses import JSONResponse
 
 from connectors.base import InboundGateway, WebhookRejected, get_gateway
 from connectors.telegram.schemas import SECRET_HEADER, channel_config
+from connectors.webhooks import Webhook, WebhookAnswer, WebhookCall
+
+PATH = "/webhooks/telegram/{channel_id}"
+_SECRET = SECRET_HEADER.lower()
 
 
 def _update_of(body: bytes) -> dict[str, Any]:
@@ -32,11 +36,27 @@ def _answer(update: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+async def receive_update(gateway: InboundGateway, call: WebhookCall) -> WebhookAnswer:
+    """Check the secret token, store the update, answer 200 (with a method call or none)."""
+    channel = await gateway.channel(call.channel_id, "telegram")
+    expected = channel_config(channel).webhook_secret
+    given = call.headers.get(_SECRET, "")
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise WebhookRejected(403, "Bad secret token",
+                              f"{SECRET_HEADER} is missing or does not match this channel")
+    update = _update_of(call.body)
+    await gateway.accept(channel, str(update["update_id"]), call.body, "application/json")
+    return WebhookAnswer(200, _answer(update))
+
+
+WEBHOOKS = (Webhook(PATH, receive_update),)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(tags=["webhooks"])
 
     @router.post(
-        "/webhooks/telegram/{channel_id}", summary="Receive a Telegram update",
+        PATH, summary="Receive a Telegram update",
         responses={400: {"description": "Not a Telegram update"},
                    403: {"description": "Missing or wrong X-Telegram-Bot-Api-Secret-Token"},
                    404: {"description": "No such Telegram channel"}},
@@ -46,15 +66,8 @@ def build_router() -> APIRouter:
         gateway: Annotated[InboundGateway, Depends(get_gateway)],
     ) -> JSONResponse:
         """Called by Telegram (setWebhook); the update is stored before the 200."""
-        channel = await gateway.channel(channel_id, "telegram")
-        expected = channel_config(channel).webhook_secret
-        given = request.headers.get(SECRET_HEADER, "")
-        if not secrets.compare_digest(given.encode(), expected.encode()):
-            raise WebhookRejected(403, "Bad secret token",
-                                  f"{SECRET_HEADER} is missing or does not match this channel")
-        body = await request.body()
-        update = _update_of(body)
-        await gateway.accept(channel, str(update["update_id"]), body, "application/json")
-        return JSONResponse(_answer(update))
+        answer = await receive_update(gateway, WebhookCall(channel_id, request.headers,
+                                                           await request.body()))
+        return JSONResponse(dict(answer.body), status_code=answer.status)
 
     return router

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -26,11 +27,12 @@ from connectors.base import (
     SendResult,
 )
 from connectors.http_fetch import stream_url
+from connectors.webhooks import Webhook
 from connectors.whatsapp.graph import GraphClient, auth_headers
 from connectors.whatsapp.outbound import MAX_TEXT, envelope, message_bodies
 from connectors.whatsapp.parse import parse_notification
 from connectors.whatsapp.schemas import WhatsAppChannelConfig
-from connectors.whatsapp.webhook import build_router
+from connectors.whatsapp.webhook import WEBHOOKS, build_router
 
 log = logging.getLogger("omniroute.whatsapp")
 SENT_PARTS_KEPT = 10_000
@@ -63,6 +65,9 @@ class WhatsAppConnector(BaseConnector):
 
     def routes(self) -> APIRouter:
         return build_router()
+
+    def webhooks(self) -> Sequence[Webhook]:
+        return WEBHOOKS
 
     def parse(self, raw: RawEvent) -> list[InboundItem]:
         return parse_notification(raw)

@@ -11,9 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from connectors.base import InboundGateway, WebhookRejected, get_gateway
+from connectors.webhooks import Webhook, WebhookAnswer, WebhookCall
 from connectors.whatsapp.parse import OBJECT
 
+PATH = "/webhooks/whatsapp/{channel_id}"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+_SIGNATURE = SIGNATURE_HEADER.lower()
+ACCEPTED = WebhookAnswer(200, {"status": "accepted"})
 GatewayDep = Annotated[InboundGateway, Depends(get_gateway)]
 
 
@@ -43,11 +47,28 @@ def _is_notification(body: bytes) -> bool:
     return isinstance(decoded, dict) and decoded.get("object") == OBJECT
 
 
+async def receive_notification(gateway: InboundGateway, call: WebhookCall) -> WebhookAnswer:
+    """Check Meta's signature, store the notification, answer 200 at once."""
+    channel = await gateway.channel(call.channel_id, "whatsapp")
+    problem = signature_problem(str(channel.config["app_secret"]), call.headers.get(_SIGNATURE),
+                                call.body)
+    if problem is not None:
+        raise WebhookRejected(401, "Bad signature", problem)
+    if not _is_notification(call.body):
+        raise WebhookRejected(400, "Not a WhatsApp notification",
+                              f'the body must be a JSON object with "object": "{OBJECT}"')
+    await gateway.accept(channel, event_id(call.body), call.body, "application/json")
+    return ACCEPTED
+
+
+WEBHOOKS = (Webhook(PATH, receive_notification),)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(tags=["webhooks"])
 
     @router.get(
-        "/webhooks/whatsapp/{channel_id}", response_class=PlainTextResponse,
+        PATH, response_class=PlainTextResponse,
         summary="WhatsApp webhook verification",
         responses={403: {"description": "Wrong mode or verify token"},
                    404: {"description": "No such WhatsApp channel"}},
@@ -72,23 +93,14 @@ def build_router() -> APIRouter:
         return PlainTextResponse(challenge)
 
     @router.post(
-        "/webhooks/whatsapp/{channel_id}", summary="Receive WhatsApp notifications",
+        PATH, summary="Receive WhatsApp notifications",
         responses={400: {"description": "Not a WhatsApp Business Account notification"},
                    401: {"description": "Missing or forged X-Hub-Signature-256"},
                    404: {"description": "No such WhatsApp channel"}},
     )
     async def receive(channel_id: str, request: Request, gateway: GatewayDep) -> dict[str, str]:
         """Checks Meta's signature, stores the notification, answers 200 at once."""
-        channel = await gateway.channel(channel_id, "whatsapp")
-        body = await request.body()
-        problem = signature_problem(str(channel.config["app_secret"]),
-                                    request.headers.get(SIGNATURE_HEADER), body)
-        if problem is not None:
-            raise WebhookRejected(401, "Bad signature", problem)
-        if not _is_notification(body):
-            raise WebhookRejected(400, "Not a WhatsApp notification",
-                                  f'the body must be a JSON object with "object": "{OBJECT}"')
-        await gateway.accept(channel, event_id(body), body, "application/json")
-        return {"status": "accepted"}
+        call = WebhookCall(channel_id, request.headers, await request.body())
+        return dict((await receive_notification(gateway, call)).body)
 
     return router

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectors.telegram.schemas import SECRET_HEADER
 from tests.apichannel import inbound, post_inbound
 from tests.conftest import MakeOmni
 from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
@@ -14,7 +15,7 @@ from tests.connectors.telegram.flow import (
     post_update,
     stored_events,
 )
-from tests.omni import OmniServer
+from tests.omni import OmniServer, same_answer
 
 
 async def test_wrong_or_missing_secret_is_403_and_nothing_is_stored(
@@ -176,3 +177,24 @@ async def test_config_is_checked_and_secrets_never_come_back(
     assert "bot_token" not in shown["config"]
     assert "webhook_secret" not in shown["config"]
     assert shown["config"]["mode"] == "webhook"
+
+
+async def test_the_hot_path_and_the_route_answer_alike(
+    omni: OmniServer, bot_api: FakeBotApi
+) -> None:
+    channel_id, secret = await create_channel(omni, bot_api)
+    url = f"/webhooks/telegram/{channel_id}"
+    json_type = {"Content-Type": "application/json"}
+    cases = [
+        (fixture_bytes("message__text"), secret, 200),
+        (fixture_bytes("callback_query__button"), secret, 200),
+        (fixture_bytes("message__text"), "wrong-secret-000000000000000000", 403),
+        (b"{not json", secret, 400),
+    ]
+    for body, given, status in cases:
+        hot, routed = await omni.post_both_ways(url, body, {**json_type, SECRET_HEADER: given})
+        assert same_answer(hot, routed).status_code == status
+    missing = await omni.post_both_ways("/webhooks/telegram/ch_missing", cases[0][0],
+                                        {**json_type, SECRET_HEADER: secret})
+    assert same_answer(*missing).status_code == 404
+    assert await stored_events(omni, channel_id) == 2

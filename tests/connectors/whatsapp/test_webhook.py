@@ -15,7 +15,7 @@ from tests.connectors.whatsapp.flow import (
     post_fixture,
     stored_events,
 )
-from tests.omni import OmniServer
+from tests.omni import OmniServer, same_answer
 
 
 async def test_secrets_are_write_only_and_the_verify_token_is_generated(
@@ -184,3 +184,17 @@ async def test_a_refused_token_at_set_up_shows_in_the_channel_health(
                                     json={"config": {"access_token": wa_config["access_token"]}})
     assert fixed.status_code == 200, fixed.text
     assert (fixed.json()["health"], fixed.json()["health_reason"]) == ("ok", None)
+
+
+async def test_the_hot_path_and_the_route_answer_alike(
+    omni: OmniServer, wa_config: dict[str, Any]
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    url = f"/webhooks/whatsapp/{channel_id}"
+    body, other = fixture("text__basic"), b'{"object": "page", "entry": []}'
+    for content, headers, status in [(body, signed(body), 200),
+                                     (body, signed(body, "not-the-secret"), 401),
+                                     (other, signed(other), 400)]:
+        hot, routed = await omni.post_both_ways(url, content, headers)
+        assert same_answer(hot, routed).status_code == status
+    assert await stored_events(omni, channel_id) == 1
