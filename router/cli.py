@@ -34,7 +34,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print("omniroute: migrating the embedded database failed (see above)",
                   file=sys.stderr)
             return migrated.returncode
-    uvicorn.run(create_app(settings), host=args.host, port=args.port,
+    app = create_app(settings)
+    app.settle_heap_after_start = True
+    uvicorn.run(app, host=args.host, port=args.port,
                 log_level=settings.log_level.lower(), proxy_headers=True,
                 timeout_graceful_shutdown=10)
     return 0
