@@ -18,7 +18,7 @@ from connectors.registry import load_connectors
 from router.auth.keys import KeyCache
 from router.core import Core
 from router.crypto import SecretBox
-from router.db import create_engine, session_factory
+from router.db import create_engine, session_factory, sqlite_file
 from router.errors import SecretKeyMismatch
 from router.events.bus import EventBus, InProcessBus, RedisBus
 from router.events.stream import accepted_stream, stream_events
@@ -34,6 +34,7 @@ from router.problems import install as install_problem_handlers
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
+from router.sqlite_loop import Checkpointer
 
 log = logging.getLogger("omniroute")
 KEY_CHECK = "secret_key_check"
@@ -127,8 +128,12 @@ def create_app(settings: Settings | None = None) -> Omniroute:
         app.state.inbound_gateway = core.gateway
         app.state.key_cache = KeyCache()
         outbox = OutboxWorker(core)
+        database_file = sqlite_file(engine)
+        checkpointer = Checkpointer(database_file) if database_file else None
         try:
             await _check_secret_key(core)
+            if checkpointer is not None:
+                checkpointer.start()
             await core.bus.start()
             await core.gateway.start()
             for connector in connectors.values():
@@ -155,6 +160,8 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 with contextlib.suppress(Exception):
                     await connector.close()
             await engine.dispose()
+            if checkpointer is not None:
+                await checkpointer.stop()
 
     app = Omniroute(
         title="omniroute",

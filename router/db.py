@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from router.sqlite_loop import LoopConnection, connector
 
 
 def is_sqlite(url: str) -> bool:
@@ -24,11 +27,32 @@ def create_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Asyn
     one made outbox cycles queue for connections, bench/NOTES.md); mind max_connections when
     running many replicas."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, async_creator=_loop_connection(url))
         _tune_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                                pool_pre_ping=True)
+
+
+def _loop_connection(url: str) -> Callable[[], Awaitable[LoopConnection]]:
+    """Connections that run statements on the event loop (router/sqlite_loop.py says why),
+    opened with the arguments SQLAlchemy's dialect derives from the URL."""
+    parsed = make_url(url)
+    args, params = parsed.get_dialect()().create_connect_args(parsed)
+    opens = connector(*args, **{**params, "timeout": 30})
+
+    async def create() -> LoopConnection:
+        return await LoopConnection(opens)
+
+    return create
+
+
+def sqlite_file(engine: AsyncEngine) -> str | None:
+    """The database file of a SQLite engine (None in memory or on PostgreSQL)."""
+    database = engine.url.database
+    if not is_sqlite(str(engine.url)) or not database or database == ":memory:":
+        return None
+    return database if not database.startswith("file:") else None
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
