@@ -25,13 +25,16 @@ def create_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Asyn
 
     The PostgreSQL pool covers the outbox's concurrent sends plus request handlers (a smaller
     one made outbox cycles queue for connections, bench/NOTES.md); mind max_connections when
-    running many replicas."""
+    running many replicas. It hands out the most recently used connection first: after a
+    burst had opened all 40, a FIFO pool kept rotating through them, each with its own cold
+    prepared-statement cache, and webhook → agent p99 at 500 msg/s went from 80 to 150-460
+    ms."""
     if is_sqlite(url):
         engine = create_async_engine(url, async_creator=_loop_connection(url))
         _tune_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=True)
+                               pool_pre_ping=True, pool_use_lifo=True)
 
 
 def _loop_connection(url: str) -> Callable[[], Awaitable[LoopConnection]]:
