@@ -5,6 +5,8 @@ lives in one process. With one replica there is nothing to ask (`LocalRelay`). W
 `RedisRelay` publishes the request to every replica and counts the answers of those that
 pushed it, so "delivered" still means a socket took it, and a miss still falls back to e-mail.
 The same channel carries how many agents each replica has connected, for web-chat presence.
+A replica that runs no workers (an API-only replica) also says when it has stored raw events,
+so the workers elsewhere start on them at once instead of at their next poll.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ class LocalRelay:
     def agents_elsewhere(self) -> bool:
         return False
 
+    def on_wake(self, wake: Callable[[], None]) -> None:
+        """Call `wake` when another replica has stored raw events (set before start)."""
+        return None
+
+    def wake_workers(self) -> None:
+        """Tell the other replicas' inbound workers that raw events are waiting."""
+        return None
+
     async def start(self, local_agents: Callable[[], int]) -> None:
         return None
 
@@ -59,6 +69,10 @@ class RedisRelay(LocalRelay):
         self._requests = f"{prefix}:relay"
         self._answers = f"{prefix}:relay:{self.replica}"
         self._presence = f"{prefix}:agents"
+        self._wakes = f"{prefix}:inbound"
+        self._on_wake: Callable[[], None] | None = None
+        self._waking: asyncio.Task[None] | None = None
+        self._wake_again = False
         self._waiting: dict[str, tuple[asyncio.Future[None], list[int], int]] = {}
         self._agents_elsewhere = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -67,13 +81,14 @@ class RedisRelay(LocalRelay):
 
     async def start(self, local_agents: Callable[[], int]) -> None:
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(self._requests, self._answers)
+        await pubsub.subscribe(self._requests, self._answers,
+                               *((self._wakes,) if self._on_wake is not None else ()))
         self._reader = asyncio.create_task(self._read(pubsub), name="omniroute-relay")
         self._beat = asyncio.create_task(self._presence_loop(local_agents),
                                          name="omniroute-relay-presence")
 
     async def stop(self) -> None:
-        for task in (self._reader, self._beat, *self._tasks):
+        for task in (self._reader, self._beat, self._waking, *self._tasks):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -106,6 +121,28 @@ class RedisRelay(LocalRelay):
     def agents_elsewhere(self) -> bool:
         return self._agents_elsewhere
 
+    def on_wake(self, wake: Callable[[], None]) -> None:
+        self._on_wake = wake
+
+    def wake_workers(self) -> None:
+        # One PUBLISH in flight at a time; what is stored meanwhile is covered by one more.
+        if self._waking is None or self._waking.done():
+            self._waking = asyncio.create_task(self._publish_wakes())
+        else:
+            self._wake_again = True
+
+    async def _publish_wakes(self) -> None:
+        while True:
+            self._wake_again = False
+            try:
+                await self._redis.publish(self._wakes, self.replica)
+            except Exception:
+                # The workers still poll; they find the events within their poll interval.
+                log.warning("relay: could not wake the inbound workers", exc_info=True)
+                return
+            if not self._wake_again:
+                return
+
     async def _read(self, pubsub: Any) -> None:
         while True:
             try:
@@ -118,12 +155,16 @@ class RedisRelay(LocalRelay):
                 continue
             if message is None:
                 continue
+            channel = message["channel"]
+            channel = channel.decode() if isinstance(channel, bytes) else channel
+            if channel == self._wakes:
+                if self._on_wake is not None:
+                    self._on_wake()
+                continue
             try:
                 body = orjson.loads(message["data"])
             except orjson.JSONDecodeError:
                 continue
-            channel = message["channel"]
-            channel = channel.decode() if isinstance(channel, bytes) else channel
             if channel == self._answers:
                 self._answered(body)
             elif body.get("from") != self.replica:

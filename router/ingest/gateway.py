@@ -54,6 +54,8 @@ class CoreGateway:
 
     async def start(self) -> None:
         self._writer = asyncio.create_task(self._write_loop(), name="omniroute-ingest-writer")
+        if self.core.settings.run_workers:
+            self.relay.on_wake(self.core.inbound_wakeup.set)
         await self.relay.start(lambda: self.core.bus.subscriber_count)
 
     async def stop(self) -> None:
@@ -144,6 +146,14 @@ class CoreGateway:
 
         await customer_typing(self.core, channel, external_user_id)
 
+    def wake_inbound(self) -> None:
+        """Raw events wait: wake this replica's inbound workers, or, on a replica that runs
+        none, the other replicas' (router/relay.py)."""
+        if self.core.settings.run_workers:
+            self.core.inbound_wakeup.set()
+        else:
+            self.relay.wake_workers()
+
     # -- group commit ----------------------------------------------------------------------
     def acks_waiting(self) -> bool:
         """Webhook requests wait to be stored: long write transactions should make way."""
@@ -166,7 +176,7 @@ class CoreGateway:
         await self._queue.put(pending)
         await pending.done
         self.core.metrics.inbound_accepted.labels(channel.type).inc(len(rows))
-        self.core.inbound_wakeup.set()
+        self.wake_inbound()
 
     async def _write_loop(self) -> None:
         while True:

@@ -86,5 +86,5 @@ async def retry(
     row.state = "received"
     row.error = None
     row.processed_at = None
-    core.inbound_wakeup.set()
+    core.gateway.wake_inbound()
     return _view(row)
