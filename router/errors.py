@@ -7,6 +7,13 @@ from typing import Any
 PROBLEM_BASE = "https://omniroute.dev/problems/"
 
 
+def problem_body(status: int, slug: str, title: str, detail: str,
+                 **extra: Any) -> dict[str, Any]:
+    """An RFC 9457 problem document; every error answer is built here."""
+    return {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+            **extra}
+
+
 class ProblemError(Exception):
     """A domain error with an HTTP status and a stable problem `type` slug."""
 
@@ -20,13 +27,7 @@ class ProblemError(Exception):
         self.extra = extra or {}
 
     def body(self) -> dict[str, Any]:
-        return {
-            "type": PROBLEM_BASE + self.slug,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            **self.extra,
-        }
+        return problem_body(self.status, self.slug, self.title, self.detail, **self.extra)
 
 
 class NotFound(ProblemError):

@@ -8,13 +8,13 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from router.errors import PROBLEM_BASE
+from router.errors import problem_body
 from router.metrics import Metrics
 
 
 def too_large_body(max_bytes: int) -> dict[str, object]:
-    return {"type": PROBLEM_BASE + "payload-too-large", "title": "Payload too large",
-            "status": 413, "detail": f"request bodies are limited to {max_bytes} bytes"}
+    return problem_body(413, "payload-too-large", "Payload too large",
+                        f"request bodies are limited to {max_bytes} bytes")
 
 
 class BodyLimit:

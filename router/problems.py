@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from connectors.base import WebhookRejected
-from router.errors import PROBLEM_BASE, ProblemError
+from router.errors import ProblemError, problem_body
 
 log = logging.getLogger("omniroute.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -21,25 +21,21 @@ PROBLEM_JSON = "application/problem+json"
 
 def problem_response(status: int, slug: str, title: str, detail: str,
                      **extra: Any) -> JSONResponse:
-    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
-            **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(problem_body(status, slug, title, detail, **extra), status_code=status,
+                        media_type=PROBLEM_JSON)
 
 
 def rejected_body(exc: WebhookRejected) -> dict[str, Any]:
     """The problem document for a webhook the connector refused."""
     slug = {401: "bad-signature", 403: "forbidden", 404: "not-found"}.get(exc.status, "rejected")
-    body = {"type": PROBLEM_BASE + slug, "title": exc.title, "status": exc.status,
-            "detail": exc.detail}
     errors = getattr(exc, "errors", None)
-    if errors:
-        body["errors"] = errors
-    return body
+    return problem_body(exc.status, slug, exc.title, exc.detail,
+                        **({"errors": errors} if errors else {}))
 
 
 def internal_body() -> dict[str, Any]:
-    return {"type": PROBLEM_BASE + "internal", "title": "Internal error", "status": 500,
-            "detail": "the server failed; the error was logged"}
+    return problem_body(500, "internal", "Internal error",
+                        "the server failed; the error was logged")
 
 
 def _field(loc: tuple[Any, ...]) -> str:
