@@ -44,3 +44,7 @@ class Metrics:
             "omniroute_outbox_failures_total", "Failed delivery attempts",
             ["channel_type", "permanent"], registry=self.registry,
         )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.request_seconds.labels(route).observe(seconds)

@@ -90,6 +90,5 @@ class RequestMetrics:
             await self.app(scope, receive, wrapped)
         finally:
             route: Any = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], path, str(status)).inc()
-            self.metrics.request_seconds.labels(path).observe(time.perf_counter() - started)
+            self.metrics.observe_request(scope["method"], getattr(route, "path", "unmatched"),
+                                         status, time.perf_counter() - started)

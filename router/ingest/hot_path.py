@@ -58,9 +58,8 @@ class WebhookHotPath:
         try:
             status = await self._answer(gateway, hook, channel_id, scope, receive, send)
         finally:
-            self._metrics.requests.labels("POST", hook.path, str(status)).inc()
-            self._metrics.request_seconds.labels(hook.path).observe(
-                time.perf_counter() - started)
+            self._metrics.observe_request("POST", hook.path, status,
+                                          time.perf_counter() - started)
 
     async def _answer(self, gateway: InboundGateway, hook: Webhook, channel_id: str,
                       scope: Scope, receive: Receive, send: Send) -> int:
