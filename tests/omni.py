@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,13 +75,21 @@ class OmniServer:
             await asyncio.sleep(0.03)
         raise TimeoutError("condition not reached")
 
-    async def post_both_ways(self, path: str, content: bytes,
-                             headers: dict[str, str]) -> tuple[httpx.Response, httpx.Response]:
-        """The same POST through the webhook hot path, then through FastAPI's route."""
-        hot = await self.client.post(path, content=content, headers=headers)
+    async def post_both_ways(
+        self, path: str, content: bytes | Callable[[], AsyncIterator[bytes]],
+        headers: dict[str, str],
+    ) -> tuple[httpx.Response, httpx.Response]:
+        """The same POST through the webhook hot path, then through FastAPI's route.
+
+        `content` is the body, or what makes a fresh chunked one for each request."""
+
+        def body() -> bytes | AsyncIterator[bytes]:
+            return content if isinstance(content, bytes) else content()
+
+        hot = await self.client.post(path, content=body(), headers=headers)
         hot_path, self.app.webhook_hot_path = self.app.webhook_hot_path, None
         try:
-            routed = await self.client.post(path, content=content, headers=headers)
+            routed = await self.client.post(path, content=body(), headers=headers)
         finally:
             self.app.webhook_hot_path = hot_path
         return hot, routed

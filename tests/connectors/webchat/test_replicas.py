@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -23,17 +24,25 @@ async def two_replicas(make_omni: MakeOmni, redis_url: str) -> tuple[OmniServer,
     return first, second
 
 
-async def test_a_reply_reaches_a_visitor_connected_to_another_replica(
-    make_omni: MakeOmni, redis_url: str
-) -> None:
-    first, second = await two_replicas(make_omni, redis_url)
+async def visitor_on_second(first: OmniServer, second: OmniServer,
+                            says: str) -> tuple[ScriptedVisitor, dict[str, Any]]:
+    """A visitor connected to the second replica has said something; its thread, seen from
+    the first (which runs the workers)."""
     channel = await first.create_channel("webchat", "Site chat",
                                          {"allowed_origins": [PAGE_ORIGIN]})
     visitor = await ScriptedVisitor.start(second.url, channel["id"])
     await visitor.connect()
-    await visitor.say("Hello from the second replica")
+    await visitor.say(says)
     await first.settle()
     [thread] = (await first.client.get("/v1/threads")).json()["items"]
+    return visitor, thread
+
+
+async def test_a_reply_reaches_a_visitor_connected_to_another_replica(
+    make_omni: MakeOmni, redis_url: str
+) -> None:
+    first, second = await two_replicas(make_omni, redis_url)
+    visitor, thread = await visitor_on_second(first, second, "Hello from the second replica")
 
     typing = await first.client.post(f"/v1/threads/{thread['id']}/typing")
     assert typing.status_code == 204
@@ -54,14 +63,9 @@ async def test_an_offline_visitor_is_still_offline_with_two_replicas(
     make_omni: MakeOmni, redis_url: str
 ) -> None:
     first, second = await two_replicas(make_omni, redis_url)
-    channel = await first.create_channel("webchat", "Site chat",
-                                         {"allowed_origins": [PAGE_ORIGIN]})
-    visitor = await ScriptedVisitor.start(second.url, channel["id"])
-    await visitor.connect()
-    await visitor.say("Hello, then gone")
+    visitor, thread = await visitor_on_second(first, second, "Hello, then gone")
     await visitor.close()
     await first.settle()
-    [thread] = (await first.client.get("/v1/threads")).json()["items"]
     reply = await first.client.post(f"/v1/threads/{thread['id']}/messages",
                                     json={"text": "Are you there?"})
     assert reply.status_code == 201
