@@ -1,7 +1,8 @@
-"""Load clients, each run in its own process: `python -m bench.client <mode> '<json args>'`.
+"""Load clients, each run in its own process: `python -m bench.client <mode> ['<json args>']`
+(without the second argument the JSON is read from stdin).
 
 rate    open-loop sends at a fixed rate; ack latency, and webhook → SSE event latency
-reads   sequential GETs; per-group latency
+reads   sequential GETs, several servers taking turns; per-server, per-group latency
 replies agent replies at a fixed concurrency
 hold    N open SSE connections; prints READY, then reports how many saw one event
 Every mode prints one line of JSON on stdout and is bounded in count and time.
@@ -113,32 +114,40 @@ async def rate(args: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-async def reads(args: dict[str, Any]) -> dict[str, Any]:
-    """args["groups"]: {name: [path, ...]}; each path fetched once, in order, one at a time."""
-    base, key = args["base"], args["key"]
-    out: dict[str, Any] = {}
+async def reads(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """args["sides"]: [{"base", "groups": {name: [path, ...]}}, ...]; each path fetched once,
+    one at a time, the sides taking turns in `rounds` slices (so noise on the box falls on
+    every side alike); per side and group, the latency."""
+    key, rounds = args["key"], int(args.get("rounds", 1))
+    sides = args["sides"]
+    times: list[dict[str, list[float]]] = [{name: [] for name in side["groups"]}
+                                           for side in sides]
+    errors: list[dict[str, int]] = [dict.fromkeys(side["groups"], 0) for side in sides]
+    items: list[dict[str, int]] = [dict.fromkeys(side["groups"], 0) for side in sides]
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"},
                                      timeout=aiohttp.ClientTimeout(total=30)) as session:
-        for name, paths in args["groups"].items():
-            for path in paths[: int(args.get("warmup", 20))]:
-                async with session.get(base + path) as resp:
-                    await resp.read()
-            times: list[float] = []
-            errors = 0
-            items = 0
-            for path in paths:
-                started = time.perf_counter()
-                async with session.get(base + path) as resp:
-                    body = await resp.read()
-                    ok = resp.status == 200
-                times.append(time.perf_counter() - started)
-                if not ok:
-                    errors += 1
-                else:
-                    items += len(json.loads(body)["items"])
-            out[name] = {**summary_ms(times), "errors": errors,
-                         "mean_items": items / max(1, len(paths))}
-    return out
+        for side in sides:
+            for paths in side["groups"].values():
+                for path in paths[: int(args.get("warmup", 20))]:
+                    async with session.get(side["base"] + path) as resp:
+                        await resp.read()
+        for round_ in range(rounds):
+            for n, side in enumerate(sides):
+                for name, paths in side["groups"].items():
+                    step = -(-len(paths) // rounds)
+                    for path in paths[round_ * step:(round_ + 1) * step]:
+                        started = time.perf_counter()
+                        async with session.get(side["base"] + path) as resp:
+                            body = await resp.read()
+                            ok = resp.status == 200
+                        times[n][name].append(time.perf_counter() - started)
+                        if not ok:
+                            errors[n][name] += 1
+                        else:
+                            items[n][name] += len(json.loads(body)["items"])
+    return [{name: {**summary_ms(values), "errors": errors[n][name],
+                    "mean_items": items[n][name] / max(1, len(values))}
+             for name, values in times[n].items()} for n in range(len(sides))]
 
 
 async def replies(args: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +234,8 @@ MODES = {"rate": rate, "reads": reads, "replies": replies, "hold": hold}
 
 
 def main() -> None:
-    mode, raw = sys.argv[1], sys.argv[2]
+    mode = sys.argv[1]
+    raw = sys.argv[2] if len(sys.argv) > 2 else sys.stdin.read()
     try:
         import uvloop
 

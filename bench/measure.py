@@ -40,13 +40,13 @@ def run_wrk(server: HttpServer, target: Target, tag: str, seconds: float, connec
     raise RuntimeError(f"wrk said:\n{done.stdout}\n{done.stderr}")
 
 
-def run_client(mode: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.client", mode, json.dumps(args)],
+def run_client(mode: str, args: dict[str, Any], timeout: float) -> Any:
+    # The arguments go through stdin: a scale run's paths outgrow a command line.
+    done = subprocess.run([sys.executable, "-m", "bench.client", mode], input=json.dumps(args),
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
-            result: dict[str, Any] = json.loads(line[7:])
-            return result
+            return json.loads(line[7:])
     raise RuntimeError(f"client {mode} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
 
 
@@ -132,16 +132,22 @@ def outbound(server: HttpServer, provider: HttpServer, thread_ids: list[int], pe
             "delivery_rate": stats["count"] / span if span > 0 else 0.0}
 
 
-def scale_reads(server: HttpServer, customers: int, samples: int) -> dict[str, Any]:
+def scale_reads(sides: list[tuple[HttpServer, int]], samples: int,
+                rounds: int) -> list[dict[str, Any]]:
+    """Thread pages and inbox lists from each (server, customers), the servers taking turns."""
     rng = random.Random(7)
-    hot = hot_threads(customers)
-    threads = [rng.choice(hot) if n % 2 else rng.randint(1, customers) for n in range(samples)]
-    groups = {
-        "thread_page": [f"/v1/threads/{t}/messages?limit=50" for t in threads],
-        "inbox": ["/v1/threads?status=open&limit=50"] * samples,
-    }
-    return run_client("reads", {"base": server.base, "key": ADMIN_KEY, "groups": groups,
-                                "warmup": 20}, timeout=600)
+    out = []
+    for server, customers in sides:
+        hot = hot_threads(customers)
+        threads = [rng.choice(hot) if n % 2 else rng.randint(1, customers)
+                   for n in range(samples)]
+        out.append({"base": server.base, "groups": {
+            "thread_page": [f"/v1/threads/{t}/messages?limit=50" for t in threads],
+            "inbox": ["/v1/threads?status=open&limit=50"] * samples,
+        }})
+    result: list[dict[str, Any]] = run_client(
+        "reads", {"key": ADMIN_KEY, "sides": out, "warmup": 20, "rounds": rounds}, timeout=900)
+    return result
 
 
 def hold_connections(server: HttpServer, connections: int, send_one: Any) -> dict[str, Any]:

@@ -106,7 +106,9 @@ def outbound_section(runs: list[dict[str, Any]]) -> list[str]:
 def scale_section(scale: dict[str, list[dict[str, Any]]]) -> list[str]:
     out = ["## 4. Scale: thread page (latest 50) and inbox (open threads, first page)", "",
            "Sequential requests, one at a time; half the thread pages from the 1 % hot threads "
-           "(~100 messages each), half from random threads.", "",
+           "(~100 messages each), half from random threads. Both sizes are served at once and "
+           "the reads take turns between them (in slices of a tenth), so the ratio compares "
+           "requests made in the same moments.", "",
            "| store | messages / customers | seed s | thread page p50 / p99 ms | "
            "inbox p50 / p99 ms | target p99 < 20 |", "|---|---|---|---|---|---|"]
     ratios = []

@@ -39,10 +39,12 @@ from bench.workload import Target
 
 FULL = {"wrk_seconds": 8, "connections": 64, "users": 1000, "rate": 500, "rate_low": 100,
         "rate_seconds": 10, "replies_per_thread": 1, "reply_concurrency": 32,
-        "scale": [(1_000, 10_000), (100_000, 1_000_000)], "read_samples": 500, "hold": 10_000}
+        "scale": [(1_000, 10_000), (100_000, 1_000_000)], "read_samples": 1000, "read_rounds": 10,
+        "hold": 10_000}
 QUICK = {"wrk_seconds": 4, "connections": 64, "users": 500, "rate": 500, "rate_low": 100,
          "rate_seconds": 5, "replies_per_thread": 1, "reply_concurrency": 32,
-         "scale": [(1_000, 10_000), (100_000, 1_000_000)], "read_samples": 200, "hold": 10_000}
+         "scale": [(1_000, 10_000), (100_000, 1_000_000)], "read_samples": 400, "read_rounds": 4,
+         "hold": 10_000}
 
 
 def log(message: str) -> None:
@@ -155,21 +157,30 @@ def telegram_targets(server: HttpServer, provider: HttpServer) -> list[Target] |
 
 
 def scale(kind: str, cfg: dict[str, Any]) -> list[dict[str, Any]]:
-    results = []
-    for customers, messages in cfg["scale"]:
-        store = Store.fresh(kind, "omniroute_bench_scale")
-        store.migrate()
-        log(f"{kind}: seeding {messages:,} messages across {customers:,} customers")
-        seconds = seed(store, customers, messages)
-        server = start_omniroute(store, f"omniroute-scale-{kind}")
-        try:
-            reads = measure.scale_reads(server, customers, cfg["read_samples"])
-        finally:
+    """Every size seeded into its own database and served at once; the reads take turns
+    between them, so the 1M ÷ 10k ratio compares requests made in the same moments."""
+    sizes: list[dict[str, Any]] = []
+    servers: list[HttpServer] = []
+    stores: list[Store] = []
+    try:
+        for customers, messages in cfg["scale"]:
+            store = Store.fresh(kind, f"omniroute_bench_scale_{messages}")
+            stores.append(store)
+            store.migrate()
+            log(f"{kind}: seeding {messages:,} messages across {customers:,} customers")
+            sizes.append({"customers": customers, "messages": messages,
+                          "seed_seconds": seed(store, customers, messages)})
+            servers.append(start_omniroute(store, f"omniroute-scale-{kind}-{messages}"))
+        log(f"{kind}: reads, {len(servers)} servers taking turns")
+        reads = measure.scale_reads(
+            [(server, size["customers"]) for server, size in zip(servers, sizes, strict=True)],
+            cfg["read_samples"], cfg["read_rounds"])
+    finally:
+        for server in servers:
             server.stop()
-        store.drop()
-        results.append({"customers": customers, "messages": messages, "seed_seconds": seconds,
-                        **reads})
-    return results
+        for store in stores:
+            store.drop()
+    return [{**size, **read} for size, read in zip(sizes, reads, strict=True)]
 
 
 def memory(cfg: dict[str, Any], provider: HttpServer) -> dict[str, Any]:
