@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from router.core import Core
 from router.models import InboundEvent, OutboxItem
+from router.models.inbound import IS_RECEIVED
 
 router = APIRouter(tags=["operations"])
 
@@ -47,7 +48,7 @@ async def metrics(request: Request) -> Response:
     core: Core = request.app.state.core
     async with core.reads() as session:
         backlog = await session.scalar(select(func.count()).select_from(InboundEvent)
-                                       .where(InboundEvent.state == "received"))
+                                       .where(IS_RECEIVED))
         depth = await session.scalar(select(func.count()).select_from(OutboxItem)
                                      .where(OutboxItem.state == "pending"))
     core.metrics.inbound_backlog.set(backlog or 0)
