@@ -34,7 +34,6 @@ from router.ingest.apply import apply_items
 from router.ingest.batch import Batch
 from router.models import ChannelRow, InboundEvent
 from router.models.base import utcnow
-from router.models.inbound import IS_RECEIVED
 
 log = logging.getLogger("omniroute.ingest")
 # A conflict with another replica handling the same customer is retried this many times.
@@ -90,7 +89,7 @@ def _claim(sqlite: bool, lanes: bool, columns: bool) -> Executable:
     building it cost a quarter of a small batch's CPU); on PostgreSQL locked for this loop,
     and only of its share of channels."""
     query = (select(*_CLAIMED_COLUMNS) if columns else select(InboundEvent))
-    query = (query.where(IS_RECEIVED)
+    query = (query.where(InboundEvent.state == "received")
              .order_by(InboundEvent.id).limit(bindparam("limit")))
     if not sqlite:
         query = query.with_for_update(skip_locked=True)
@@ -287,7 +286,7 @@ def _fail(core: Core, event: InboundEvent, exc: BaseException) -> None:
 async def backlog(core: Core) -> int:
     async with core.reads() as session:
         count = await session.scalar(
-            select(func.count()).select_from(InboundEvent).where(IS_RECEIVED))
+            select(func.count()).select_from(InboundEvent).where(InboundEvent.state == "received"))
     return int(count or 0)
 
 

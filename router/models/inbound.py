@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    ColumnElement,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    UniqueConstraint,
-    literal_column,
-    text,
-)
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from router.models.base import Base, BigId, UTCDateTime, utcnow
@@ -42,8 +32,3 @@ class InboundEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-# The claim's condition as a literal, not a bound parameter: a cached generic plan can use the
-# partial index ix_inbound_events_received only when the statement itself says 'received'.
-IS_RECEIVED: ColumnElement[bool] = InboundEvent.state == literal_column("'received'")

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 
 from router.core import Core
 from router.models import InboundEvent, OutboxItem
-from router.models.inbound import IS_RECEIVED
 
 router = APIRouter(tags=["operations"])
 
@@ -48,7 +47,7 @@ async def metrics(request: Request) -> Response:
     core: Core = request.app.state.core
     async with core.reads() as session:
         backlog = await session.scalar(select(func.count()).select_from(InboundEvent)
-                                       .where(IS_RECEIVED))
+                                       .where(InboundEvent.state == "received"))
         depth = await session.scalar(select(func.count()).select_from(OutboxItem)
                                      .where(OutboxItem.state == "pending"))
     core.metrics.inbound_backlog.set(backlog or 0)
