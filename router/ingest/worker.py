@@ -104,7 +104,6 @@ def _claim(sqlite: bool, lanes: bool, columns: bool) -> Executable:
 # for the next scans (0.3 ms after 60,000 events). A bitmap scan reads all of them every time
 # (5-6 ms), and a sequential scan the whole table (9-18 ms); without fresh statistics (a young
 # or bursty table) the planner picks one of them, and keeps it in the statement's cached plan.
-# The setting lasts for the batch's transaction, whose other statements are keyed look-ups.
 _INDEX_SCAN_ONLY = text("SELECT set_config('enable_bitmapscan', 'off', true), "
                         "set_config('enable_seqscan', 'off', true)")
 
