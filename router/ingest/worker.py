@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Executable, bindparam, func, select, text, update
+from sqlalchemy import Executable, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,14 +99,6 @@ def _claim(sqlite: bool, lanes: bool, columns: bool) -> Executable:
     return query
 
 
-# Every processed event leaves its "received" entry in the claim's index until VACUUM. A plain
-# index scan reads the index in order, stops at the claim's limit and marks those entries dead
-# for the next scans (0.3 ms after 60,000 events). A bitmap scan reads all of them every time
-# (5-6 ms), and a sequential scan the whole table (9-18 ms); without fresh statistics (a young
-# or bursty table) the planner picks one of them, and keeps it in the statement's cached plan.
-_INDEX_SCAN_ONLY = text("SELECT set_config('enable_bitmapscan', 'off', true), "
-                        "set_config('enable_seqscan', 'off', true)")
-
 # One statement for the batch instead of one UPDATE per event.
 _MARK_PROCESSED = (
     update(InboundEvent)
@@ -139,8 +131,6 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
     async with core.unit() as session:
         index, lanes = pace.lane
         params = {"limit": pace.claim_size(core), "lanes": lanes, "lane": index}
-        if not core.sqlite:
-            await session.execute(_INDEX_SCAN_ONLY)
         if careful:
             events = list(await session.scalars(_claim(core.sqlite, lanes > 1, False), params))
             started = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from router.models.base import Base, BigId, UTCDateTime, utcnow
@@ -14,12 +14,7 @@ class InboundEvent(Base):
     __tablename__ = "inbound_events"
     __table_args__ = (
         UniqueConstraint("channel_id", "external_event_id"),
-        # Partial: an index on (state, id) keeps every processed row's old "received" entry
-        # until VACUUM, and claims read them all (migration 0002 says more).
-        Index("ix_inbound_events_received", "id", postgresql_where=text("state = 'received'"),
-              sqlite_where=text("state = 'received'")),
-        Index("ix_inbound_events_failed", "id", postgresql_where=text("state = 'failed'"),
-              sqlite_where=text("state = 'failed'")),
+        Index("ix_inbound_events_state", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
