@@ -282,9 +282,9 @@ async def backlog(core: Core) -> int:
 async def run_inbound_worker(core: Core, poll_seconds: float = 1.0) -> None:
     """Forever: process what is waiting, then sleep until woken (or poll for other replicas).
 
-    On PostgreSQL several loops share the work, each taking its share of the channels (so a
-    channel's events stay in order within a replica; between replicas SKIP LOCKED shares them);
-    SQLite has one writer, so one loop.
+    On PostgreSQL `ingest_concurrency` loops may share the work, each taking its share of the
+    channels (so a channel's events stay in order within a replica; between replicas SKIP
+    LOCKED shares them); SQLite has one writer, so one loop.
     """
     loops = 1 if core.sqlite else core.settings.ingest_concurrency
     await asyncio.gather(*(_worker_loop(core, poll_seconds, (i, loops)) for i in range(loops)))
