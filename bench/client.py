@@ -15,6 +15,7 @@ import json
 import resource
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -118,36 +119,49 @@ async def reads(args: dict[str, Any]) -> list[dict[str, Any]]:
     """args["sides"]: [{"base", "groups": {name: [path, ...]}}, ...]; each path fetched once,
     one at a time, the sides taking turns in `rounds` slices (so noise on the box falls on
     every side alike); per side and group, the latency."""
-    key, rounds = args["key"], int(args.get("rounds", 1))
+    key, rounds, warmup = args["key"], int(args.get("rounds", 1)), int(args.get("warmup", 20))
     sides = args["sides"]
-    times: list[dict[str, list[float]]] = [{name: [] for name in side["groups"]}
-                                           for side in sides]
-    errors: list[dict[str, int]] = [dict.fromkeys(side["groups"], 0) for side in sides]
-    items: list[dict[str, int]] = [dict.fromkeys(side["groups"], 0) for side in sides]
+    seen = [{name: _Tally() for name in side["groups"]} for side in sides]
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"},
                                      timeout=aiohttp.ClientTimeout(total=30)) as session:
+
+        async def get(base: str, path: str) -> tuple[int, bytes]:
+            async with session.get(base + path) as resp:
+                return resp.status, await resp.read()
+
         for side in sides:
             for paths in side["groups"].values():
-                for path in paths[: int(args.get("warmup", 20))]:
-                    async with session.get(side["base"] + path) as resp:
-                        await resp.read()
+                for path in paths[:warmup]:
+                    await get(side["base"], path)
         for round_ in range(rounds):
-            for n, side in enumerate(sides):
+            for side, tally in zip(sides, seen, strict=True):
                 for name, paths in side["groups"].items():
                     step = -(-len(paths) // rounds)
                     for path in paths[round_ * step:(round_ + 1) * step]:
                         started = time.perf_counter()
-                        async with session.get(side["base"] + path) as resp:
-                            body = await resp.read()
-                            ok = resp.status == 200
-                        times[n][name].append(time.perf_counter() - started)
-                        if not ok:
-                            errors[n][name] += 1
-                        else:
-                            items[n][name] += len(json.loads(body)["items"])
-    return [{name: {**summary_ms(values), "errors": errors[n][name],
-                    "mean_items": items[n][name] / max(1, len(values))}
-             for name, values in times[n].items()} for n in range(len(sides))]
+                        status, body = await get(side["base"], path)
+                        tally[name].add(time.perf_counter() - started, status, body)
+    return [{name: t.summary() for name, t in tally.items()} for tally in seen]
+
+
+@dataclass
+class _Tally:
+    """One side's one group of reads: latencies, answers other than 200, items returned."""
+
+    times: list[float] = field(default_factory=list)
+    errors: int = 0
+    items: int = 0
+
+    def add(self, seconds: float, status: int, body: bytes) -> None:
+        self.times.append(seconds)
+        if status != 200:
+            self.errors += 1
+        else:
+            self.items += len(json.loads(body)["items"])
+
+    def summary(self) -> dict[str, Any]:
+        return {**summary_ms(self.times), "errors": self.errors,
+                "mean_items": self.items / max(1, len(self.times))}
 
 
 async def replies(args: dict[str, Any]) -> dict[str, Any]:

@@ -103,11 +103,11 @@ def outbound_section(runs: list[dict[str, Any]]) -> list[str]:
     return [*out, ""]
 
 
-def scale_section(scale: dict[str, list[dict[str, Any]]]) -> list[str]:
+def scale_section(scale: dict[str, list[dict[str, Any]]], rounds: int) -> list[str]:
     out = ["## 4. Scale: thread page (latest 50) and inbox (open threads, first page)", "",
            "Sequential requests, one at a time; half the thread pages from the 1 % hot threads "
            "(~100 messages each), half from random threads. Both sizes are served at once and "
-           "the reads take turns between them (in slices of a tenth), so the ratio compares "
+           f"the reads take turns between them ({rounds} slices each), so the ratio compares "
            "requests made in the same moments.", "",
            "| store | messages / customers | seed s | thread page p50 / p99 ms | "
            "inbox p50 / p99 ms | target p99 < 20 |", "|---|---|---|---|---|---|"]
@@ -158,7 +158,7 @@ def render(results: dict[str, Any]) -> str:
         out += ingest_section(results["ingest"], cfg)
         out += latency_section(results["ingest"], cfg)
     if "scale" in results:
-        out += scale_section(results["scale"])
+        out += scale_section(results["scale"], results["config"].get("read_rounds", 1))
     if "ingest" in results:
         out += outbound_section(results["ingest"])
     if "memory" in results:
