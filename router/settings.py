@@ -29,9 +29,9 @@ class Settings(BaseSettings):
     # for its commit (bench/RESULTS.md: ack and webhook → agent latency under load).
     ingest_batch_seconds: float = Field(default=0.05, gt=0)
     # Inbound worker loops per replica on PostgreSQL (SQLite has one writer: always one). Each
-    # loop takes the channels that hash to it; one loop now processes 1,500-2,000 msg/s here,
-    # and a second one mostly added an empty claim per wake-up (bench/NOTES.md): raise it for
-    # many busy channels whose batches wait on the database more than on this process's CPU.
+    # loop takes the channels that hash to it, so with few busy channels a second loop mostly
+    # adds an empty claim per wake-up (bench/NOTES.md, third pass): raise it for many busy
+    # channels whose batches wait on the database more than on this process's CPU.
     ingest_concurrency: int = Field(default=1, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)

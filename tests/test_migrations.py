@@ -7,8 +7,8 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from router.db import create_engine
 from router.models import Base
 
 
@@ -17,7 +17,7 @@ async def test_the_migrated_schema_matches_the_models(database_url: str) -> None
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))
 
-    engine = create_async_engine(database_url)
+    engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
             assert await conn.run_sync(diff) == []
