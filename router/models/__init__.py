@@ -1,7 +1,9 @@
 """All tables; importing this module registers every model on Base.metadata."""
 
+from router.models.agents import Agent, Team, TeamMember
 from router.models.auth import ApiKey
 from router.models.base import Base
+from router.models.cases import Case, CaseEvent, Rule
 from router.models.channels import ChannelRow, ConnectorState, ServiceMeta
 from router.models.customers import Customer, Identity, Merge, MergeSuggestion
 from router.models.inbound import InboundEvent
@@ -9,8 +11,11 @@ from router.models.outbox import OutboxItem
 from router.models.threads import EarlyStatus, Message, MessageAlias, Thread
 
 __all__ = [
+    "Agent",
     "ApiKey",
     "Base",
+    "Case",
+    "CaseEvent",
     "ChannelRow",
     "ConnectorState",
     "Customer",
@@ -22,6 +27,9 @@ __all__ = [
     "Message",
     "MessageAlias",
     "OutboxItem",
+    "Rule",
     "ServiceMeta",
+    "Team",
+    "TeamMember",
     "Thread",
 ]

@@ -18,6 +18,11 @@ class Customer(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     # Set while this customer is folded into another by a merge (undo clears it).
     merged_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"))
+    # CRM facts routing rules read: a paid tier, a language, tags, free attributes.
+    tier: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    tags: Mapped[list[str]] = mapped_column(Json, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -17,6 +17,8 @@ class Thread(Base):
         Index("ix_threads_activity", "last_message_at", "id"),
         Index("ix_threads_status_activity", "status", "last_message_at", "id"),
         Index("ix_threads_assignee_activity", "assignee", "last_message_at", "id"),
+        Index("ix_threads_team_activity", "team_id", "last_message_at", "id"),
+        Index("ix_threads_assignee_id_activity", "assignee_id", "last_message_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -24,6 +26,10 @@ class Thread(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     assignee: Mapped[str | None] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
+    team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"))
+    assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("agents.id"))
+    # The case in progress (or the last one, once resolved).
+    case_id: Mapped[int | None] = mapped_column(BigId)
     priority: Mapped[str] = mapped_column(String(16), default="normal")
     tags: Mapped[list[str]] = mapped_column(Json, default=list)
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
