@@ -8,18 +8,21 @@ from router.models.channels import ChannelRow, ConnectorState, ServiceMeta
 from router.models.customers import Customer, Identity, Merge, MergeSuggestion
 from router.models.inbound import InboundEvent
 from router.models.outbox import OutboxItem
+from router.models.sla import BusinessHours, Experiment, SlaPolicy
 from router.models.threads import EarlyStatus, Message, MessageAlias, Thread
 
 __all__ = [
     "Agent",
     "ApiKey",
     "Base",
+    "BusinessHours",
     "Case",
     "CaseEvent",
     "ChannelRow",
     "ConnectorState",
     "Customer",
     "EarlyStatus",
+    "Experiment",
     "Identity",
     "InboundEvent",
     "Merge",
@@ -29,6 +32,7 @@ __all__ = [
     "OutboxItem",
     "Rule",
     "ServiceMeta",
+    "SlaPolicy",
     "Team",
     "TeamMember",
     "Thread",
