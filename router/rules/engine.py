@@ -27,6 +27,14 @@ log = logging.getLogger("omniroute.rules")
 NO_TAGS: frozenset[str] = frozenset()
 
 
+def _fold_text(text: Any) -> str:
+    return text.casefold() if isinstance(text, str) else ""
+
+
+def _fold_tags(tags: Any) -> frozenset[str]:
+    return frozenset(t.casefold() for t in tags or () if isinstance(t, str))
+
+
 class CompiledRules:
     """The enabled rules in evaluation order, ready to run."""
 
@@ -59,11 +67,9 @@ class CompiledRules:
     def evaluate(self, ctx: RuleContext) -> RuleMatch:
         """The first matching rule's id and actions, or NO_MATCH."""
         prepared = Prepared(
-            ctx.message_text.casefold() if self._fold_text else "",
-            frozenset(t.casefold() for t in ctx.customer_tags)
-            if self._fold_customer_tags else NO_TAGS,
-            frozenset(t.casefold() for t in ctx.thread_tags)
-            if self._fold_thread_tags else NO_TAGS,
+            _fold_text(ctx.message_text) if self._fold_text else "",
+            _fold_tags(ctx.customer_tags) if self._fold_customer_tags else NO_TAGS,
+            _fold_tags(ctx.thread_tags) if self._fold_thread_tags else NO_TAGS,
         )
         for test, match in self._rules:
             try:
