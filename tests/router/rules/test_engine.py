@@ -193,3 +193,16 @@ def test_invalid_rules_name_the_part_that_is_wrong(when: dict[str, Any], then: l
         compile_rule(None, when, then)
     assert caught.value.where == where
     assert says in caught.value.message
+
+
+def test_a_pattern_past_its_time_budget_is_no_match_and_the_next_rule_runs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # No nested repeat, so it passes the save-time guard, yet it is polynomial: on 3,000
+    # characters it would run for minutes without the per-search timeout.
+    slow = {"all": [{"field": "message.text", "op": "matches", "value": ".*a.*a.*a.*a.*z"}]}
+    rules = _rules((1, slow), (2, {"all": []}))
+    with caplog.at_level("WARNING", logger="omniroute.rules"):
+        assert rules.evaluate(replace(BASE, message_text="a" * 3000)).rule_id == 2
+    assert "rule 1: pattern search timed out" in caplog.text
+    assert "aaaa" not in caplog.text  # message text never goes into a log line
