@@ -44,7 +44,7 @@ def normalise_action(action: Any, value: Any) -> Any:
                               "(a positive integer)")
         return value
     if action == "set_priority":
-        if value not in PRIORITY_RANK:
+        if not isinstance(value, str) or value not in PRIORITY_RANK:
             raise ActionError("value", "set_priority takes one of " + ", ".join(PRIORITY_RANK))
         return value
     if not isinstance(value, list) or not value:

@@ -67,7 +67,10 @@ async def _check_references(core: Core, session: AsyncSession, when: Mapping[str
         if model is None:
             continue
         row = await session.get(model, action["value"])
-        if row is None or (isinstance(row, Agent) and not row.active):
+        # Soft-deleted teams keep their row for reports (`deleted_at`); retired agents too.
+        gone = row is None or getattr(row, "deleted_at", None) is not None \
+            or (isinstance(row, Agent) and not row.active)
+        if gone:
             raise InvalidRule(f"then.{index}.value", f"{REFERENCES[action['action']]} "
                               f"{action['value']} does not exist")
 

@@ -206,3 +206,29 @@ def test_a_pattern_past_its_time_budget_is_no_match_and_the_next_rule_runs(
         assert rules.evaluate(replace(BASE, message_text="a" * 3000)).rule_id == 2
     assert "rule 1: pattern search timed out" in caplog.text
     assert "aaaa" not in caplog.text  # message text never goes into a log line
+
+
+ODD_VALUES: list[Any] = [None, True, 0, -1, 1.5, float("nan"), "", " ", "x", [], [None],
+                         [[1]], [{"a": 1}], {"a": 1}, ["a", 1], "x" * 600, 2**70]
+
+
+def test_any_value_in_any_slot_is_a_rule_error_or_a_rule_never_a_crash() -> None:
+    from router.rules.actions import ACTIONS
+    from router.rules.conditions import FIELDS, OPS
+
+    fields = [*FIELDS, "customer.attributes.plan", 5, None, ["x"]]
+    for field in fields:
+        for op in [*OPS, "nope", None, ["eq"]]:
+            for value in ODD_VALUES:
+                try:
+                    rule = compile_rule(1, {"all": [{"field": field, "op": op, "value": value}]},
+                                        [{"action": "set_priority", "value": "low"}])
+                except RuleError:
+                    continue
+                CompiledRules([rule]).evaluate(BASE)
+    for action in [*ACTIONS, "nope", None, [1]]:
+        for value in ODD_VALUES:
+            try:
+                compile_rule(1, {"all": []}, [{"action": action, "value": value}])
+            except RuleError:
+                pass
