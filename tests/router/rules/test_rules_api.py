@@ -212,3 +212,12 @@ async def test_dry_run_reads_the_customer_and_thread_and_changes_nothing(
     assert no_channel.status_code == 422 and "ch_x" in no_channel.json()["detail"]
     no_customer = await omni.client.post("/v1/rules/test", json={**base, "customer_id": 987654})
     assert no_customer.status_code == 422
+
+
+async def test_rules_created_at_once_get_distinct_default_positions(omni: OmniServer) -> None:
+    import asyncio
+
+    answers = await asyncio.gather(*[
+        omni.client.post("/v1/rules", json=rule(f"r{i}", {"all": []}, HIGH)) for i in range(8)])
+    assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+    assert sorted(a.json()["position"] for a in answers) == list(range(8))
