@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from router.models import Customer, Thread
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,19 @@ class RuleMatch:
 
 
 NO_MATCH = RuleMatch(rule_id=None, actions=())
+
+
+def context_of(channel_type: str, channel_id: str, customer: Customer | None,
+               thread: Thread | None, text: str, business_hours: bool | None) -> RuleContext:
+    """The context for a message from `customer` (None: someone new) into `thread`."""
+    return RuleContext(
+        channel_type=channel_type, channel_id=channel_id,
+        customer_tier=customer.tier if customer else None,
+        customer_language=customer.language if customer else None,
+        customer_tags=tuple(customer.tags or ()) if customer else (),
+        customer_attributes=dict(customer.attributes or {}) if customer else {},
+        message_text=text,
+        thread_priority=thread.priority if thread else "normal",
+        thread_tags=tuple(thread.tags or ()) if thread else (),
+        business_hours=business_hours,
+    )

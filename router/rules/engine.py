@@ -18,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.rules.compile import CompiledRule, RuleError, compile_rule
 from router.rules.conditions import Predicate, Prepared
-from router.rules.context import NO_MATCH, RuleAction, RuleContext, RuleMatch
+from router.rules.context import NO_MATCH, RuleAction, RuleContext, RuleMatch, context_of
 from router.rules.repository import enabled_rules, rules_version
 
-__all__ = ["NO_MATCH", "CompiledRules", "RuleAction", "RuleContext", "RuleMatch", "load_rules"]
+__all__ = [
+    "NO_MATCH", "CompiledRules", "RuleAction", "RuleContext", "RuleMatch", "context_of",
+    "load_rules",
+]
 
 log = logging.getLogger("omniroute.rules")
 NO_TAGS: frozenset[str] = frozenset()

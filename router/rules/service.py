@@ -9,10 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core import Core
+from router.customers.repository import live_customer
 from router.errors import NotFound, Unprocessable
 from router.models import Agent, ChannelRow, Customer, Rule, SlaPolicy, Team, Thread
 from router.rules.actions import REFERENCES
 from router.rules.compile import RuleError, compile_rule
+from router.rules.context import context_of
 from router.rules.engine import RuleContext, RuleMatch, load_rules
 from router.rules.repository import bump_rules_version, next_position
 from router.rules.schemas import RuleIn, RulePatch, RuleTestIn
@@ -154,18 +156,9 @@ async def context_for_test(session: AsyncSession, body: RuleTestIn) -> RuleConte
         if customer is None:
             raise Unprocessable(f"customer {body.customer_id} does not exist", extra={
                 "errors": [{"field": "customer_id", "message": "no such customer"}]})
+        customer = await live_customer(session, customer.id)  # a merged one: who holds it now
         thread = await session.scalar(select(Thread).where(Thread.customer_id == customer.id))
-    return RuleContext(
-        channel_type=channel.type, channel_id=channel.id,
-        customer_tier=customer.tier if customer else None,
-        customer_language=customer.language if customer else None,
-        customer_tags=tuple(customer.tags or ()) if customer else (),
-        customer_attributes=dict(customer.attributes or {}) if customer else {},
-        message_text=body.text,
-        thread_priority=thread.priority if thread else "normal",
-        thread_tags=tuple(thread.tags or ()) if thread else (),
-        business_hours=body.business_hours,
-    )
+    return context_of(channel.type, channel.id, customer, thread, body.text, body.business_hours)
 
 
 async def dry_run(session: AsyncSession, body: RuleTestIn) -> dict[str, Any]:
