@@ -46,8 +46,9 @@ class CustomerOut(BaseModel):
 
 
 class CustomerPatch(BaseModel):
-    """Fields left out stay; null clears tier or language. `attributes` merges (null removes a
-    key); `tags` replaces the list. Tier and attributes need the supervisor role."""
+    """Fields left out stay; null clears tier or language. `attributes` merges (a null value
+    removes that key, `"attributes": null` clears them all); `tags` replaces the list. Tier and
+    attributes need the supervisor role."""
 
     model_config = ConfigDict(extra="forbid")
 
