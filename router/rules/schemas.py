@@ -9,12 +9,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from connectors.customer_facts import clean_text
 from router.ids import DbId
 from router.rules.compile import MAX_ACTIONS, MAX_CONDITIONS
 
 MAX_POSITION = 1_000_000_000
+
+
+def _name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    name = clean_text(value)
+    if not name:
+        raise ValueError("the name must not be blank")
+    return name
 
 
 class Condition(BaseModel):
@@ -66,6 +76,8 @@ class RuleIn(BaseModel):
     when: When
     then: list[Action] = Field(min_length=1, max_length=MAX_ACTIONS)
 
+    _clean_name = field_validator("name")(_name)
+
 
 class RulePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -75,6 +87,8 @@ class RulePatch(BaseModel):
     enabled: bool | None = None
     when: When | None = None
     then: list[Action] | None = Field(default=None, min_length=1, max_length=MAX_ACTIONS)
+
+    _clean_name = field_validator("name")(_name)
 
 
 class RuleOut(BaseModel):

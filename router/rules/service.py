@@ -96,7 +96,7 @@ async def create_rule(core: Core, session: AsyncSession, body: RuleIn) -> Rule:
     # created at once still get distinct default positions.
     await bump_rules_version(session)
     position = body.position if body.position is not None else await next_position(session)
-    rule = Rule(name=body.name.strip(), position=position, enabled=body.enabled, when=when,
+    rule = Rule(name=body.name, position=position, enabled=body.enabled, when=when,
                 then=then)
     session.add(rule)
     await session.flush()
@@ -116,7 +116,7 @@ async def update_rule(core: Core, session: AsyncSession, rule: Rule, body: RuleP
     then = await validate(core, session, when, then)
     await bump_rules_version(session)
     if body.name is not None:
-        rule.name = body.name.strip()
+        rule.name = body.name
     if body.position is not None:
         rule.position = body.position
     if body.enabled is not None:
