@@ -89,6 +89,16 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerFacts:
+    """What a trusted channel (a CRM's own bot) says about the sender, already validated."""
+
+    # None leaves the stored tier as it is.
+    tier: str | None = None
+    # Merged into the stored attributes (JSON merge patch): a None value removes that key.
+    attributes: Mapping[str, str | int | float | bool | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """A customer's message, ready for identity resolution and threading."""
 
@@ -113,6 +123,9 @@ class InboundMessage:
     part_of: str | None = None
     # Provider-specific extras kept on the message (subject, forward origin, message-id, ...).
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # CRM facts (tier, attributes) from a channel the admin marked trusted; never set by
+    # connectors whose senders could claim them.
+    customer_facts: CustomerFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from connectors.api.schemas import InboundBody
-from connectors.base import Attachment, IdentityHint, InboundItem, InboundMessage, RawEvent
+from connectors.base import (
+    Attachment,
+    CustomerFacts,
+    IdentityHint,
+    InboundItem,
+    InboundMessage,
+    RawEvent,
+)
 
 
 def parse_body(raw: bytes) -> InboundBody:
@@ -24,6 +31,10 @@ def parse_event(raw: RawEvent, trusted: bool) -> list[InboundItem]:
         hints.append(IdentityHint("phone", body.phone, verified=trusted))
     if body.email:
         hints.append(IdentityHint("email", body.email, verified=trusted))
+    # Only a trusted channel speaks for the CRM; anyone else's claims are dropped here.
+    facts = None
+    if trusted and (body.tier is not None or body.attributes):
+        facts = CustomerFacts(tier=body.tier, attributes=body.attributes or {})
     sent_at = body.sent_at or raw.received_at
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=UTC)
@@ -39,4 +50,5 @@ def parse_event(raw: RawEvent, trusted: bool) -> list[InboundItem]:
         name=body.name,
         hints=tuple(hints),
         user_verified=True,
+        customer_facts=facts,
     )]

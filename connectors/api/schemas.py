@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from connectors.customer_facts import Scalar, clean_attributes, clean_tier
 
 
 class ApiChannelConfig(BaseModel):
@@ -12,7 +15,8 @@ class ApiChannelConfig(BaseModel):
 
     callback_url: AnyHttpUrl | None = None
     secret: str = Field(min_length=16, max_length=512)
-    # Treat the bot's name/phone/e-mail hints as verified (the bot verified them itself).
+    # Treat the bot's name/phone/e-mail hints as verified (the bot verified them itself), and
+    # take the customer's tier and attributes from its messages.
     trusted: bool = False
 
 
@@ -36,6 +40,21 @@ class InboundBody(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     attachments: list[InboundAttachment] = Field(default_factory=list, max_length=20)
     reply_to_external_message_id: str | None = Field(default=None, max_length=200)
+    # CRM facts about the sender; applied only when the channel is trusted.
+    tier: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, Any] | None = Field(
+        default=None, description="A flat object of scalars merged into the customer's "
+        "attributes (null removes a key); trusted channels only")
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, value: str | None) -> str | None:
+        return None if value is None else clean_tier(value)
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, value: dict[str, Any] | None) -> dict[str, Scalar | None] | None:
+        return None if value is None else clean_attributes(value)
 
 
 class CallbackAnswer(BaseModel):

@@ -7,8 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep
+from router.customers.facts import patch_customer
 from router.customers.merge import merge_customers, undo_merge
-from router.customers.schemas import CustomerOut, MergeIn, MergeOut, SuggestionOut
+from router.customers.schemas import (
+    CustomerOut,
+    CustomerPatch,
+    MergeIn,
+    MergeOut,
+    SuggestionOut,
+)
 from router.customers.service import (
     customer_view,
     get_customer,
@@ -41,6 +48,18 @@ async def list_(
 async def get(customer_id: IdPath, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
     """One customer, their thread id, every identity they are known by, and reply windows."""
     return await customer_view(core, session, await get_customer(session, customer_id))
+
+
+@router.patch("/v1/customers/{customer_id}", summary="Update a customer's CRM facts",
+              response_model=CustomerOut, responses=problems(401, 403, 404, 409, 422))
+async def patch(
+    customer_id: IdPath, body: CustomerPatch, core: CoreDep, session: SessionDep,
+    principal: AgentDep,
+) -> dict[str, Any]:
+    """Name, language and tags (agents); tier and attributes (supervisors): rules read them."""
+    customer = await patch_customer(session, await get_customer(session, customer_id), body,
+                                    principal)
+    return await customer_view(core, session, customer)
 
 
 @router.get("/v1/customers/{customer_id}/suggestions", summary="Merge suggestions",

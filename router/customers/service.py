@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core import Core
+from router.customers.facts import facts_view
 from router.customers.normalize import InvalidContact, normalize_email, normalize_phone
 from router.customers.repository import identities_of, thread_of
 from router.customers.windows import reply_windows
@@ -28,6 +29,7 @@ async def customer_view(
         "id": customer.id, "name": customer.name, "thread_id": thread.id,
         "reply_windows": windows.get(customer.id, []),
         "merged_into_id": customer.merged_into_id, "created_at": customer.created_at,
+        **facts_view(customer),
         "identities": [
             {"id": i.id, "kind": i.kind, "value": i.value, "verified": i.verified,
              "channel_id": i.channel_id, "reachable": i.reachable,

@@ -20,6 +20,7 @@ from connectors.base import (
     StatusUpdate,
 )
 from router.core import Core, queue_event
+from router.customers.facts import apply_channel_facts
 from router.customers.identity import identity_value, resolve_sender, suggest
 from router.customers.merge import merge_customers
 from router.customers.repository import find_identity, live_customer, thread_of
@@ -124,6 +125,9 @@ async def apply_message(
                 thread = await thread_of(session, owner.id)
         if batch is not None:
             batch.learn(resolved, thread)
+    if msg.customer_facts is not None:
+        # Before anything routes this message: rules read the tier the CRM just sent.
+        apply_channel_facts(resolved.customer, msg.customer_facts)
     reply_to_id = None
     if msg.reply_to_external_id:
         await _settle(batch)

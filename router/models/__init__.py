@@ -10,6 +10,7 @@ from router.models.inbound import InboundEvent
 from router.models.outbox import OutboxItem
 from router.models.sla import BusinessHours, Experiment, SlaPolicy
 from router.models.threads import EarlyStatus, Message, MessageAlias, Thread
+from router.models.versions import ConfigVersion
 
 __all__ = [
     "Agent",
@@ -19,6 +20,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "ChannelRow",
+    "ConfigVersion",
     "ConnectorState",
     "Customer",
     "EarlyStatus",
