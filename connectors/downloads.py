@@ -1,9 +1,10 @@
 """Response headers for serving a file someone else sent us, so it can do no harm.
 
 The type and name are the sender's word. Only raster images a browser shows without running
-anything are served inline; everything else is a download, with `nosniff` and a sandbox CSP in
-case something renders it anyway. The name goes out per RFC 6266 / RFC 5987: an ASCII fallback
-with nothing that could end the quoted string or the header, plus the exact UTF-8 name.
+anything are served inline, as themselves; everything else is an `application/octet-stream`
+download, with `nosniff` and a sandbox CSP in case something renders it anyway. The name goes
+out per RFC 6266 / RFC 5987: an ASCII fallback with nothing that could end the quoted string
+or the header, plus the exact UTF-8 name.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ def content_disposition(disposition: str, filename: str | None) -> str:
 
 
 def download_headers(declared_type: str | None, filename: str | None) -> tuple[str, dict[str, str]]:
-    """(media type, headers) for serving a foreign file."""
+    """(media type, headers) for serving a foreign file: anything but a plain image is bytes
+    to save (its declared type stays in the message's attachment metadata)."""
     mime = media_type(declared_type)
-    disposition = "inline" if mime in INLINE_TYPES else "attachment"
-    return mime, {"Content-Disposition": content_disposition(disposition, filename),
-                  "X-Content-Type-Options": "nosniff",
-                  "Content-Security-Policy": SANDBOX_CSP}
+    inline = mime in INLINE_TYPES
+    return mime if inline else FALLBACK_TYPE, {
+        "Content-Disposition": content_disposition("inline" if inline else "attachment",
+                                                   filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": SANDBOX_CSP}
