@@ -12,8 +12,8 @@ import redis.asyncio as aioredis
 
 from router.settings import Settings
 from tests.callback import CallbackServer
-from tests.origin_server import OriginServer
 from tests.omni import ADMIN_KEY, OmniServer, start_server
+from tests.origin_server import OriginServer
 from tests.stores import (
     create_pg_database,
     drop_pg_database,
