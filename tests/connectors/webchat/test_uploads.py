@@ -122,6 +122,19 @@ async def test_expired_uploads_answer_410_and_are_deleted(omni: OmniServer) -> N
     await visitor.close()
 
 
+async def test_the_visitors_link_to_an_expired_upload_answers_410(omni: OmniServer) -> None:
+    channel = await webchat(omni)
+    visitor = await ScriptedVisitor.start(omni.url, channel["id"])
+    ref = (await upload(omni, visitor, PNG)).json()
+    async with omni.core.unit() as session:
+        await session.execute(update(Upload).values(expires_at=utcnow() - timedelta(seconds=1)))
+    expired = await omni.client.get(ref["url"])
+    assert expired.status_code == 410, expired.text
+    assert expired.headers["content-type"] == "application/problem+json"
+    assert await stored(omni) == (0, 0)
+    assert (await omni.client.get(ref["url"])).status_code == 404
+
+
 async def test_a_new_upload_sweeps_expired_ones(omni: OmniServer) -> None:
     channel = await webchat(omni)
     visitor = await ScriptedVisitor.start(omni.url, channel["id"])
