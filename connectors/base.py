@@ -310,7 +310,10 @@ class InboundGateway(Protocol):
     async def history(
         self, channel: Channel, external_user_id: str, before_id: int | None, limit: int
     ) -> list[HistoryItem]:
-        """The customer's thread as this identity may see it (no internal notes), newest last."""
+        """The customer's thread as this identity may see it, newest last: what it said and
+        what was sent to it (no internal notes); a verified identity also sees the
+        customer's other verified identities' conversation, never what a merge with an
+        unproven match brought in."""
         ...
 
     def signing_key(self, purpose: str) -> bytes:

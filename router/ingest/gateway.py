@@ -103,15 +103,18 @@ class CoreGateway:
         self, channel: Channel, external_user_id: str, before_id: int | None, limit: int
     ) -> list[HistoryItem]:
         from router.customers.identity import find_sender
+        from router.customers.visibility import visible_identities
 
         async with self.core.reads() as session:
             found = await find_sender(session, channel, self.core.connector(channel.type),
                                       external_user_id)
             if found is None:
                 return []
-            _identity, _customer, thread = found
+            identity, customer, thread = found
+            visible = await visible_identities(session, identity, customer.id)
             query = select(Message).where(Message.thread_id == thread.id,
-                                          Message.direction != "note")
+                                          Message.direction != "note",
+                                          Message.identity_id.in_(visible))
             if before_id is not None:
                 query = query.where(Message.id < before_id)
             rows = list(await session.scalars(
