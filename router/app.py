@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from connectors.registry import load_connectors
+from router.access_log import install_redaction
 from router.auth.keys import KeyCache
 from router.core import Core
 from router.crypto import SecretBox
@@ -110,6 +111,7 @@ class Omniroute(FastAPI):
 
 def create_app(settings: Settings | None = None) -> Omniroute:
     settings = settings or Settings()
+    install_redaction()
     connectors = load_connectors()
     metrics = Metrics()
 
