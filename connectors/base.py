@@ -275,6 +275,11 @@ class HistoryItem:
 LiveHandler = Callable[[str, dict[str, Any]], Awaitable[int]]
 
 
+# Limits of the core a connector may count its users against: one visitor's requests, and
+# new visitors per client address.
+RateLimitName = Literal["visitor", "visitor_sessions"]
+
+
 class InboundGateway(Protocol):
     """What the core offers a connector's webhook and receiver code."""
 
@@ -314,6 +319,12 @@ class InboundGateway(Protocol):
         what was sent to it (no internal notes); a verified identity also sees the
         customer's other verified identities' conversation, never what a merge with an
         unproven match brought in."""
+        ...
+
+    async def rate_limit(self, limit: RateLimitName, key: str) -> float:
+        """Count one request of `key` (scope it by channel) against the service's `limit`
+        (settings `rate_limit_<limit>`, shared by replicas through Redis): 0 when it may
+        pass, else the seconds until one would."""
         ...
 
     def signing_key(self, purpose: str) -> bytes:

@@ -32,6 +32,7 @@ from router.middleware import BodyLimit, RequestMetrics
 from router.models import ServiceMeta
 from router.outbox.worker import OutboxWorker
 from router.problems import install as install_problem_handlers
+from router.ratelimit.limiter import Throttle
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                     connectors=connectors, box=SecretBox(secret_key), metrics=metrics)
         core.gateway = CoreGateway(core)
         core.receivers = Receivers(core)
+        core.throttle = Throttle(settings)
         app.state.core = core
         app.state.inbound_gateway = core.gateway
         app.state.key_cache = KeyCache()

@@ -18,7 +18,7 @@ from sqlalchemy import Executable, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import Channel, HistoryItem, LiveHandler
+from connectors.base import Channel, HistoryItem, LiveHandler, RateLimitName
 from router.channels.health import ReceiverHealth
 from router.channels.service import ChannelCache, to_channel
 from router.core import Core
@@ -126,6 +126,9 @@ class CoreGateway:
                         attachments=tuple(r.attachments or ()))
             for r in rows
         ]
+
+    async def rate_limit(self, limit: RateLimitName, key: str) -> float:
+        return await self.core.throttle.wait(limit, key)
 
     def signing_key(self, purpose: str) -> bytes:
         return derive_key(self.core.secret_key, "connector:" + purpose)

@@ -13,9 +13,11 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from connectors.base import Channel, HistoryItem, WebhookRejected
+from connectors.base import Channel, HistoryItem, RateLimitName, WebhookRejected
 from connectors.webchat.connector import WebchatConnector
 from router.problems import install as install_problem_handlers
+from router.ratelimit.limiter import Throttle
+from router.settings import Settings
 from tests.omni import free_socket
 
 IDENTITY_SECRET = "site-identity-secret-0123456789"
@@ -39,6 +41,8 @@ class FakeGateway:
     online: bool = False
     history_calls: list[tuple[str, int | None, int]] = field(default_factory=list)
     typing: list[tuple[str, str]] = field(default_factory=list)
+    # The core's own limiter, in memory, with the default limits unless a test sets others.
+    throttle: Throttle = field(default_factory=lambda: Throttle(Settings()))
 
     async def channel(self, channel_id: str, channel_type: str) -> Channel:
         channel = self.channels.get(channel_id)
@@ -69,6 +73,9 @@ class FakeGateway:
         items = [i for i in self.histories.get(external_user_id, [])
                  if before_id is None or i.id < before_id]
         return items[-limit:]
+
+    async def rate_limit(self, limit: RateLimitName, key: str) -> float:
+        return await self.throttle.wait(limit, key)
 
     def signing_key(self, purpose: str) -> bytes:
         return hashlib.sha256(b"fake-core:" + purpose.encode()).digest()
