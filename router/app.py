@@ -28,11 +28,12 @@ from router.ingest.hot_path import WebhookHotPath
 from router.ingest.receivers import Receivers
 from router.ingest.worker import run_inbound_worker
 from router.metrics import Metrics
-from router.middleware import BodyLimit, RequestMetrics
+from router.middleware import BodyLimit, RequestMetrics, WebhookLimit
 from router.models import ServiceMeta
 from router.outbox.worker import OutboxWorker
 from router.problems import install as install_problem_handlers
 from router.ratelimit.limiter import Throttle
+from router.ratelimit.webhooks import WebhookThrottle
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
@@ -176,7 +177,11 @@ def create_app(settings: Settings | None = None) -> Omniroute:
     )
     install_problem_handlers(app)
     include_all(app, connectors)
+    # One set of webhook counters for both ways a webhook is served.
+    webhook_throttle = WebhookThrottle(settings)
+    app.add_middleware(WebhookLimit, throttle=webhook_throttle)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
-    app.webhook_hot_path = WebhookHotPath(connectors, metrics, settings.max_body_bytes)
+    app.webhook_hot_path = WebhookHotPath(connectors, metrics, settings.max_body_bytes,
+                                          webhook_throttle)
     return app

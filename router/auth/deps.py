@@ -82,7 +82,15 @@ async def get_principal(request: Request) -> Principal:
     token = bearer_token(request.headers.get("authorization"))
     if token is None and "access_token" in request.query_params:
         raise Unauthorized(KEY_IN_URL)
-    return await authenticate(core, token, request.app.state.key_cache)
+    principal = await authenticate(core, token, request.app.state.key_cache)
+    await limit_key(core, principal)
+    return principal
+
+
+async def limit_key(core: Core, principal: Principal) -> None:
+    """Count the request against its key's rate limit (429 with Retry-After when over)."""
+    key = "bootstrap-admin" if principal.key_id is None else str(principal.key_id)
+    await core.throttle.check("api_key", key)
 
 
 async def stream_principal(core: Core, cache: KeyCache, authorization: str | None,
@@ -90,8 +98,11 @@ async def stream_principal(core: Core, cache: KeyCache, authorization: str | Non
     """For /v1/events and /v1/events/ws only: the header's key, else a signed ticket."""
     token = bearer_token(authorization)
     if token is None and ticket:
-        return await ticket_principal(core, ticket, cache)
-    return await authenticate(core, token, cache)
+        principal = await ticket_principal(core, ticket, cache)
+    else:
+        principal = await authenticate(core, token, cache)
+    await limit_key(core, principal)
+    return principal
 
 
 async def get_stream_principal(request: Request) -> Principal:

@@ -82,8 +82,9 @@ async def websocket(websocket: WebSocket) -> None:
             raise Forbidden(f"this stream needs the agent role; your key has {principal.role}")
     except ProblemError as exc:
         # Accept first: a browser sees close codes, never the status of a refused handshake.
+        # 4000 + the HTTP status: 4401 no valid key or ticket, 4403 role, 4429 rate limit.
         await websocket.accept()
-        await websocket.close(code=4401, reason=exc.detail[:120])
+        await websocket.close(code=4000 + exc.status, reason=exc.detail[:120])
         return
     await websocket.accept()
     bus: EventBus = websocket.app.state.core.bus
