@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
             await outbox.stop()
             await core.gateway.stop()
             await core.bus.stop()
+            await core.throttle.close()
             for connector in connectors.values():
                 with contextlib.suppress(Exception):
                     await connector.close()

@@ -73,3 +73,14 @@ class Throttle:
         retry_after = await self.wait(name, key)
         if retry_after:
             raise RateLimited(DETAILS[name], retry_after)
+
+    async def close(self) -> None:
+        """Close the Redis connections, if any (`limits` has no close of its own; its redis-py
+        bridge keeps the client as `storage`)."""
+        client = getattr(getattr(self._limiter.storage, "bridge", None), "storage", None)
+        closing = getattr(client, "aclose", None)
+        if closing is not None:
+            try:
+                await closing()
+            except Exception:
+                log.debug("closing the rate-limit Redis client failed", exc_info=True)

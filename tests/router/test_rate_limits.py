@@ -126,3 +126,16 @@ def test_webhook_windows_reopen_and_stay_bounded(monkeypatch: pytest.MonkeyPatch
     for n in range(10):  # many addresses: expired windows are swept, memory stays bounded
         throttle.refusal(f"ch{n}", "3.3.3.3")
     assert all(len(w._windows) <= 3 for w in throttle._source + throttle._channel)
+
+
+async def test_a_failing_redis_lets_requests_through(caplog: pytest.LogCaptureFixture) -> None:
+    from router.ratelimit.limiter import Throttle
+    from router.settings import Settings
+
+    throttle = Throttle(Settings(redis_url="redis://127.0.0.1:1/0", rate_limit_api_key="1/minute"))
+    try:
+        assert [await throttle.wait("api_key", "k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    finally:
+        await throttle.close()
+    warnings = [r for r in caplog.records if r.name == "omniroute.ratelimit"]
+    assert len(warnings) == 1 and "not enforced" in warnings[0].getMessage()
