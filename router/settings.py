@@ -56,8 +56,8 @@ class Settings(BaseSettings):
     # Per API key on /v1. Generous: one integration key pulls thousands of requests in a
     # burst (the bench opens 10,000 event streams with one key in under two seconds).
     rate_limit_api_key: str = "20000/minute"
-    # Per web-chat visitor: messages, uploads, resumed sessions (the widget's old budget: a
-    # burst of 10, then one every 2 s).
+    # Per web-chat visitor, for messages and uploads and apart from them for resumed sessions
+    # (the widget's old budget: a burst of 10, then one every 2 s).
     rate_limit_visitor: str = "10 per 20 seconds"
     # New web-chat visitors per client address and channel: offices share one NAT.
     rate_limit_visitor_sessions: str = "60/minute"

@@ -54,19 +54,21 @@ class RateLimited(WebhookRejected):
         self.retry_after = max(1, math.ceil(retry_after))
 
 
-async def count_visitor(gateway: InboundGateway, channel: Channel, visitor: Visitor) -> None:
-    """One more request of this visitor (messages, uploads, resumed sessions)."""
-    wait = await gateway.rate_limit("visitor", f"{channel.id}:{visitor.visitor_id}")
+async def count_visitor(gateway: InboundGateway, channel: Channel, visitor: Visitor,
+                        what: str = "send") -> None:
+    """One more request of this visitor: `send` (messages, uploads) or `session`."""
+    wait = await gateway.rate_limit("visitor", f"{channel.id}:{visitor.visitor_id}:{what}")
     if wait:
         raise RateLimited(wait)
 
 
 async def count_session(gateway: InboundGateway, channel: Channel, resumed: Visitor | None,
                         client: str) -> None:
-    """A session request: a returning visitor's own budget; anyone else's (no token, or one
-    that does not verify) counts against their address."""
+    """A session request: a returning visitor's own budget (each page load resumes, so apart
+    from its messages'); anyone else's (no token, or one that does not verify) counts
+    against their address."""
     if resumed is not None:
-        await count_visitor(gateway, channel, resumed)
+        await count_visitor(gateway, channel, resumed, "session")
         return
     wait = await gateway.rate_limit("visitor_sessions", f"{channel.id}:{client}")
     if wait:

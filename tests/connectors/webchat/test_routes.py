@@ -298,7 +298,10 @@ async def test_a_returning_visitor_counts_against_its_own_budget(core: FakeCore)
     # The address's budget is spent, yet the visitor with a valid token comes back...
     resumed = [await core.client.post("/webchat/chan-a/session", json={"token": first["token"]},
                                       headers=ORIGIN) for _ in range(4)]
-    # ...until its own budget (shared with its messages) is spent too.
+    # ...until its own budget is spent too; its messages have a budget of their own.
     assert [r.status_code for r in resumed] == [200, 200, 200, 429]
     stranger = await core.client.post("/webchat/chan-a/session", json={}, headers=ORIGIN)
     assert stranger.status_code == 429
+    sent = await core.client.post("/webchat/chan-a/messages", headers=auth(first["token"]),
+                                  json={"id": "c_0000000000000001", "text": "still here"})
+    assert sent.status_code == 202
