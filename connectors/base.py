@@ -113,6 +113,9 @@ class InboundMessage:
     part_of: str | None = None
     # Provider-specific extras kept on the message (subject, forward origin, message-id, ...).
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # False for mail a machine wrote (auto-replies): shown when it comes from a known
+    # customer, but from an unknown sender it is ignored, never a new customer or thread.
+    creates_customer: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +161,26 @@ class ActionEvent:
     external_message_id: str | None = None
 
 
-InboundItem = InboundMessage | StatusUpdate | MessageEdit | ReachabilityChange | ActionEvent
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """The event means nothing for a thread on purpose (a bounce we cannot match, a mail
+    daemon writing): the core keeps it, marked `ignored` with this reason."""
+
+    channel_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """One part of an event could not be read: the rest is applied, and the event is marked
+    `partial` with this reason (it names the part and what was wrong, never its text)."""
+
+    channel_id: str
+    reason: str
+
+
+InboundItem = (InboundMessage | StatusUpdate | MessageEdit | ReachabilityChange | ActionEvent
+               | Ignored | Unreadable)
 
 
 @dataclass(frozen=True, slots=True)
