@@ -88,7 +88,7 @@ async def test_text_makes_a_verified_customer_with_a_phone(
     omni: OmniServer, wa_config: dict[str, Any]
 ) -> None:
     channel_id = (await create_channel(omni, wa_config))["id"]
-    response = await post_fixture(omni, channel_id, "text__basic")
+    response = await post_fixture(omni, channel_id, "text__basic", fresh=True)
     assert (response.status_code, response.json()) == (200, {"status": "accepted"})
     await omni.settle()
     thread = await only_thread(omni)
