@@ -177,6 +177,8 @@ class Unreadable:
 
     channel_id: str
     reason: str
+    # What went wrong, for a connector that fails the whole event when nothing could be read.
+    cause: Exception | None = field(default=None, compare=False, repr=False)
 
 
 InboundItem = (InboundMessage | StatusUpdate | MessageEdit | ReachabilityChange | ActionEvent
