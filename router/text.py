@@ -60,9 +60,48 @@ def clean_text(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+_SCALARS = frozenset({int, float, bool, type(None), datetime})
+_search = _UNENCODABLE.search
+
+
+def needs_cleaning(value: Any) -> bool:
+    """Whether any string inside `value` needs repair: the fast check every item takes.
+
+    Strings are checked inline rather than through `is_clean`: a function call per string
+    was most of the cost of a clean message."""
+    kind = type(value)
+    if kind is str:
+        return ("\x00" in value) if value.isascii() else (_search(value) is not None)
+    if kind in _SCALARS:
+        return False
+    names = _FIELDS.get(kind)
+    if names is not None:
+        children: Any = [getattr(value, name) for name in names]
+    elif kind is dict:
+        children = [*value.keys(), *value.values()]
+    elif kind is list or kind is tuple:
+        children = value
+    elif isinstance(value, Mapping):
+        children = [*value.keys(), *value.values()]
+    else:
+        return False
+    for child in children:
+        child_kind = type(child)
+        if child_kind is str:
+            if (("\x00" in child) if child.isascii() else (_search(child) is not None)):
+                return True
+        elif child_kind not in _SCALARS and needs_cleaning(child):
+            return True
+    return False
+
+
 def clean_value(value: Any) -> Any:
     """Strings anywhere inside `value` (mappings, lists, tuples, items) cleaned; `value`
     itself when nothing needed it."""
+    return _repaired(value) if needs_cleaning(value) else value
+
+
+def _repaired(value: Any) -> Any:
     kind = type(value)
     if kind is str:
         return clean_text(value)

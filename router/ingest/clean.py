@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
+import orjson
+
 from connectors.base import InboundItem, InboundMessage
-from router.text import clean_value
+from router.text import clean_value, needs_cleaning
 
 
 def clean_items(items: list[InboundItem], received_at: datetime) -> list[InboundItem]:
@@ -18,8 +20,20 @@ def clean_items(items: list[InboundItem], received_at: datetime) -> list[Inbound
     """
     out: list[InboundItem] = []
     for item in items:
-        cleaned = clean_value(item)
+        cleaned = clean_value(item) if _may_need_cleaning(item) else item
         if type(cleaned) is InboundMessage and cleaned.sent_at > received_at:
             cleaned = dataclasses.replace(cleaned, sent_at=received_at)
         out.append(cleaned)
     return out
+
+
+def _may_need_cleaning(item: InboundItem) -> bool:
+    """The fast check: orjson encodes the whole item in C, refusing any unencodable string
+    (and escaping NUL as \\u0000), at about a third of the cost of walking it in Python.
+    Anything it cannot tell (a value it does not know) is walked."""
+    try:
+        encoded = orjson.dumps(item)
+    except TypeError:
+        return needs_cleaning(item)
+    return b"\\u0000" in encoded
+
