@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # Key of the live-event stream; distinct keys let several installations share one Redis.
     redis_stream: str = "omniroute:events"
     redis_stream_maxlen: int = Field(default=100_000, ge=1000)
+    # An agent whose live streams have all closed (on every replica) goes offline this long
+    # after the last one closed, unless one opens again: a reload or a flaky network is not
+    # a departure.
+    presence_grace_seconds: float = Field(default=60.0, ge=0)
     log_level: str = "INFO"
     # FastAPI's native OpenTelemetry spans, metrics and logs. Off unless asked for: /metrics
     # already covers the service, and with no provider configured the per-request check cost

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisco
 from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
+from router.access.viewer import Viewer, viewer_for
 from router.auth.deps import AgentDep, websocket_principal
 from router.errors import ProblemError
 from router.events.bus import EventBus, Subscription
@@ -28,18 +29,20 @@ WS_TRY_AGAIN = 1013
 @router.get("", summary="Live events (Server-Sent Events)", response_class=StreamingResponse,
             responses=problems(401))
 async def sse(
-    request: Request, _: AgentDep,
+    request: Request, principal: AgentDep,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
     since: Annotated[str | None, Query(max_length=64, description="Resume after this id")] = None,
     types: Annotated[str | None, Query(max_length=500, description="Comma-separated types")] = None,
 ) -> Response:
     """message.created, message.status, thread.updated, customer.merged, ...; resume with
     Last-Event-ID (or `since`). A `stream.reset` event means: reload, events were missed."""
-    return EventStream(request.app.state.core.bus, last_event_id or since, parse_types(types))
+    core = request.app.state.core
+    return EventStream(core.bus, last_event_id or since, parse_types(types),
+                       viewer_for(principal, core.presence))
 
 
 async def _ws_pump(websocket: WebSocket, subscription: Subscription,
-                   wanted: set[str] | None) -> None:
+                   wanted: set[str] | None, viewer: Viewer) -> None:
     last_id = ""
     while True:
         batch = await subscription.next()
@@ -53,7 +56,7 @@ async def _ws_pump(websocket: WebSocket, subscription: Subscription,
         for event in batch:
             if event.id:
                 last_id = event.id
-            if matches(event, wanted):
+            if viewer.admits(event) and matches(event, wanted):
                 await websocket.send_bytes(event.wire_json())
 
 
@@ -61,18 +64,22 @@ async def _ws_pump(websocket: WebSocket, subscription: Subscription,
 async def websocket(websocket: WebSocket) -> None:
     """The same events over a WebSocket; `?since=` resumes, `?access_token=` for browsers."""
     try:
-        await websocket_principal(websocket)
+        principal = await websocket_principal(websocket)
     except ProblemError as exc:
         # Accept first: a browser sees close codes, never the status of a refused handshake.
         await websocket.accept()
         await websocket.close(code=4401, reason=exc.detail[:120])
         return
     await websocket.accept()
-    bus: EventBus = websocket.app.state.core.bus
+    core = websocket.app.state.core
+    bus: EventBus = core.bus
     subscription = await bus.attach(websocket.query_params.get("since"))
+    viewer = viewer_for(principal, core.presence)
+    viewer.opened()
     # A WebSocket must be read to notice the client's close; the sending runs beside it.
     sender = asyncio.create_task(
-        _ws_pump(websocket, subscription, parse_types(websocket.query_params.get("types"))))
+        _ws_pump(websocket, subscription, parse_types(websocket.query_params.get("types")),
+                 viewer))
     try:
         while not sender.done():
             message = await websocket.receive()
@@ -82,5 +89,6 @@ async def websocket(websocket: WebSocket) -> None:
         pass
     finally:
         subscription.close()
+        viewer.closed()
         sender.cancel()
         await asyncio.gather(sender, return_exceptions=True)

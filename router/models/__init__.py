@@ -1,6 +1,6 @@
 """All tables; importing this module registers every model on Base.metadata."""
 
-from router.models.agents import Agent, Team, TeamMember
+from router.models.agents import Agent, AgentStream, Team, TeamMember
 from router.models.auth import ApiKey
 from router.models.base import Base
 from router.models.cases import Case, CaseEvent, Rule
@@ -13,6 +13,7 @@ from router.models.threads import EarlyStatus, Message, MessageAlias, Thread
 
 __all__ = [
     "Agent",
+    "AgentStream",
     "ApiKey",
     "Base",
     "BusinessHours",

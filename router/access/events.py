@@ -1,0 +1,60 @@
+"""Live events carry the team and assignee of the thread they concern, for scoped streams.
+
+Stamped once per transaction, just before it commits, with one query for all its events: an
+event is often queued before routing has decided the thread's team (a new message, then its
+case is routed), and a stream must judge it by where the thread ended up, or an agent of
+another team would see the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.models import Thread
+
+
+def _thread_id(type_: str, data: dict[str, Any]) -> int | None:
+    value = data.get("thread_id")
+    if value is None and type_.startswith("thread."):
+        value = data.get("id")
+    return value if isinstance(value, int) else None
+
+
+async def stamp_scope(session: AsyncSession, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """Set `team_id` and `assignee_id` on every event about a thread or a customer."""
+    thread_ids: set[int] = set()
+    customer_ids: set[int] = set()
+    for type_, data in events:
+        thread_id = _thread_id(type_, data)
+        if thread_id is not None:
+            thread_ids.add(thread_id)
+        elif isinstance(data.get("customer_id"), int):
+            customer_ids.add(data["customer_id"])
+    if not thread_ids and not customer_ids:
+        return
+    await session.flush()  # the session does not autoflush; read what this unit wrote
+    conditions = []
+    if thread_ids:
+        conditions.append(Thread.id.in_(sorted(thread_ids)))
+    if customer_ids:
+        conditions.append(Thread.customer_id.in_(sorted(customer_ids)))
+    rows = await session.execute(
+        select(Thread.id, Thread.customer_id, Thread.team_id, Thread.assignee_id)
+        .where(or_(*conditions)))
+    by_thread: dict[int, tuple[int | None, int | None]] = {}
+    by_customer: dict[int, tuple[int | None, int | None]] = {}
+    for thread_id, customer_id, team_id, assignee_id in rows:
+        by_thread[thread_id] = by_customer[customer_id] = (team_id, assignee_id)
+    for type_, data in events:
+        thread_id = _thread_id(type_, data)
+        if thread_id is not None:
+            scope = by_thread.get(thread_id)
+        elif isinstance(data.get("customer_id"), int):
+            scope = by_customer.get(data["customer_id"])
+        else:
+            continue
+        if scope is not None:
+            data["team_id"], data["assignee_id"] = scope
