@@ -17,6 +17,8 @@ from router.models import Case, Thread
 from router.pagination import BadCursor, cursor_id, decode_cursor, split_page
 
 ThreadSort = Literal["activity", "sla_due"]
+# The first value of an sla_due cursor: an activity cursor is never read as one.
+DUE_ORDER = "due"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ async def page_by_due(session: AsyncSession, query: Select[Any], cursor: str | N
     """Threads by their current case's SLA due time, soonest first, those without one last."""
     ordered = query.add_columns(Case.sla_due_at)
     if cursor:
-        due_raw, last_raw = decode_cursor(cursor, 2)
+        order, due_raw, last_raw = decode_cursor(cursor, 3)
+        if order != DUE_ORDER:
+            raise BadCursor("this cursor belongs to another sort order")
         last_id = cursor_id(last_raw)
         if due_raw is None:
             ordered = ordered.where(Case.sla_due_at.is_(None), Thread.id > last_id)
@@ -72,7 +76,8 @@ async def page_by_due(session: AsyncSession, query: Select[Any], cursor: str | N
     rows = list(await session.execute(
         ordered.order_by(Case.sla_due_at.asc().nulls_last(), Thread.id).limit(limit + 1)))
     page, next_cursor = split_page(
-        rows, limit, lambda r: [r[1].isoformat() if r[1] is not None else None, r[0].id])
+        rows, limit,
+        lambda r: [DUE_ORDER, r[1].isoformat() if r[1] is not None else None, r[0].id])
     return [r[0] for r in page], next_cursor
 
 
