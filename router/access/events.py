@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Thread
+
+# Built once: every transaction with events asks it (building it cost more than running it).
+SCOPES = select(Thread.id, Thread.customer_id, Thread.team_id, Thread.assignee_id).where(or_(
+    Thread.id.in_(bindparam("ids", expanding=True)),
+    Thread.customer_id.in_(bindparam("customers", expanding=True))))
 
 
 def _thread_id(type_: str, data: dict[str, Any]) -> int | None:
@@ -36,14 +41,8 @@ async def stamp_scope(session: AsyncSession, events: list[tuple[str, dict[str, A
     if not thread_ids and not customer_ids:
         return
     await session.flush()  # the session does not autoflush; read what this unit wrote
-    conditions = []
-    if thread_ids:
-        conditions.append(Thread.id.in_(sorted(thread_ids)))
-    if customer_ids:
-        conditions.append(Thread.customer_id.in_(sorted(customer_ids)))
-    rows = await session.execute(
-        select(Thread.id, Thread.customer_id, Thread.team_id, Thread.assignee_id)
-        .where(or_(*conditions)))
+    rows = await session.execute(SCOPES, {"ids": sorted(thread_ids),
+                                          "customers": sorted(customer_ids)})
     by_thread: dict[int, tuple[int | None, int | None]] = {}
     by_customer: dict[int, tuple[int | None, int | None]] = {}
     for thread_id, customer_id, team_id, assignee_id in rows:

@@ -65,7 +65,7 @@ async def create(body: TeamIn, core: CoreDep, session: SessionDep,
             responses=problems(400, 401, 422))
 async def list_(session: ReadDep, _: AgentDep, cursor: CursorQuery = None,
                 limit: LimitQuery = 50) -> dict[str, Any]:
-    """Teams by line, then id."""
+    """Teams by id (deleted ones are gone from the list)."""
     query = select(Team).where(Team.deleted_at.is_(None))
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
