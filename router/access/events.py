@@ -23,8 +23,8 @@ SCOPES = select(Thread.id, Thread.customer_id, Thread.team_id, Thread.assignee_i
 
 def _thread_id(type_: str, data: dict[str, Any]) -> int | None:
     value = data.get("thread_id")
-    if value is None and type_.startswith("thread."):
-        value = data.get("id")
+    if value is None and type_ == "thread.updated":
+        value = data.get("id")  # the thread object itself
     return value if isinstance(value, int) else None
 
 

@@ -99,8 +99,9 @@ async def test_two_streams_one_closed_keeps_the_agent_online(make_omni: MakeOmni
     omni = await make_omni(presence_grace_seconds=GRACE)
     agent_id, key = await agent_and_key(omni)
     async with live_stream(omni, key):
-        url = omni.url.replace("http://", "ws://") + f"/v1/events/ws?access_token={key}"
-        async with websockets.connect(url):
+        url = omni.url.replace("http://", "ws://") + "/v1/events/ws"
+        async with websockets.connect(url, additional_headers={
+                "Authorization": f"Bearer {key}"}):
             await becomes(omni, agent_id, "online")
         await asyncio.sleep(GRACE * 3)
         assert await presence(omni, agent_id) == "online"
