@@ -103,11 +103,10 @@ class PresenceTracker:
             try:
                 if self._changed:
                     await self._write_changes()
-                due = self._next_due is not None and self._next_due <= utcnow()
-                if due or loop.time() >= next_beat:
-                    if loop.time() >= next_beat:
-                        await self._beat()
-                        next_beat = loop.time() + self.beat_seconds
+                if loop.time() >= next_beat:
+                    await self._beat()
+                    next_beat = loop.time() + self.beat_seconds
+                if self._next_due is not None and self._next_due <= utcnow():
                     await self._fire_due()
             except asyncio.CancelledError:
                 raise
@@ -163,30 +162,42 @@ class PresenceTracker:
         return found is not None
 
     async def _beat(self) -> None:
-        async with self.core.unit() as session:
-            now = utcnow()
-            if self.local:
-                await session.execute(update(AgentStream)
-                                      .where(AgentStream.replica == self.replica)
-                                      .values(beat_at=now))
-            stale = list(await session.execute(
-                select(AgentStream.replica, AgentStream.agent_id, AgentStream.beat_at)
-                .where(AgentStream.beat_at < now - timedelta(seconds=self.stale_seconds),
-                       AgentStream.replica != self.replica)
-                .order_by(AgentStream.agent_id)))
-            for replica, agent_id, beat_at in stale:
-                await session.execute(delete(AgentStream).where(
-                    AgentStream.replica == replica, AgentStream.agent_id == agent_id))
-                agent = await lock_agent(self.core, session, agent_id)
-                if (agent is None or agent.presence == "offline"
-                        or agent.offline_due_at is not None
-                        or await self.live_anywhere(session, agent_id, now)):
-                    continue
-                # Its streams died with that replica, around its last beat.
-                agent.offline_due_at = beat_at + self.grace
+        """Refresh this replica's rows, reap a dead replica's, learn the next due time.
+
+        A replica with no agent streams and nothing to reap only reads (SQLite's write lock
+        is not taken every few seconds for nothing)."""
+        now = utcnow()
+        stale_before = now - timedelta(seconds=self.stale_seconds)
+        async with self.core.reads() as session:
+            stale_any = await session.scalar(select(AgentStream.agent_id).where(
+                AgentStream.beat_at < stale_before, AgentStream.replica != self.replica).limit(1))
             earliest = await session.scalar(select(func.min(Agent.offline_due_at)))
+        if self.local or stale_any is not None:
+            async with self.core.unit() as session:
+                if self.local:
+                    await session.execute(update(AgentStream)
+                                          .where(AgentStream.replica == self.replica)
+                                          .values(beat_at=now))
+                await self._reap(session, now, stale_before)
+                earliest = await session.scalar(select(func.min(Agent.offline_due_at)))
         if earliest is not None:
             self.note_due(earliest)
+
+    async def _reap(self, session: AsyncSession, now: datetime, stale_before: datetime) -> None:
+        stale = list(await session.execute(
+            select(AgentStream.replica, AgentStream.agent_id, AgentStream.beat_at)
+            .where(AgentStream.beat_at < stale_before, AgentStream.replica != self.replica)
+            .order_by(AgentStream.agent_id)))
+        for replica, agent_id, beat_at in stale:
+            await session.execute(delete(AgentStream).where(
+                AgentStream.replica == replica, AgentStream.agent_id == agent_id))
+            agent = await lock_agent(self.core, session, agent_id)
+            if (agent is None or agent.presence == "offline"
+                    or agent.offline_due_at is not None
+                    or await self.live_anywhere(session, agent_id, now)):
+                continue
+            # Its streams died with that replica, around its last beat.
+            agent.offline_due_at = beat_at + self.grace
 
     async def _fire_due(self) -> None:
         self._next_due = None
