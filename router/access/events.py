@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Thread
 
-# Built once: every transaction with events asks it (building it cost more than running it).
-SCOPES = select(Thread.id, Thread.customer_id, Thread.team_id, Thread.assignee_id).where(or_(
-    Thread.id.in_(bindparam("ids", expanding=True)),
-    Thread.customer_id.in_(bindparam("customers", expanding=True))))
+# Built once: every transaction with events asks one (building it cost more than running it).
+_COLUMNS = select(Thread.id, Thread.customer_id, Thread.team_id, Thread.assignee_id)
+BY_THREAD = _COLUMNS.where(Thread.id.in_(bindparam("ids", expanding=True)))
+BY_EITHER = _COLUMNS.where(or_(Thread.id.in_(bindparam("ids", expanding=True)),
+                               Thread.customer_id.in_(bindparam("customers", expanding=True))))
 
 
 def _thread_id(type_: str, data: dict[str, Any]) -> int | None:
@@ -41,8 +42,11 @@ async def stamp_scope(session: AsyncSession, events: list[tuple[str, dict[str, A
     if not thread_ids and not customer_ids:
         return
     await session.flush()  # the session does not autoflush; read what this unit wrote
-    rows = await session.execute(SCOPES, {"ids": sorted(thread_ids),
-                                          "customers": sorted(customer_ids)})
+    if customer_ids:
+        rows = await session.execute(BY_EITHER, {"ids": sorted(thread_ids),
+                                                 "customers": sorted(customer_ids)})
+    else:
+        rows = await session.execute(BY_THREAD, {"ids": sorted(thread_ids)})
     by_thread: dict[int, tuple[int | None, int | None]] = {}
     by_customer: dict[int, tuple[int | None, int | None]] = {}
     for thread_id, customer_id, team_id, assignee_id in rows:
