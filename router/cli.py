@@ -11,6 +11,9 @@ import sys
 
 from router.settings import Settings
 
+# `omniroute migrate --check` (and `serve`) exit with this when the schema is not current.
+SCHEMA_NOT_CURRENT = 3
+
 
 def _migrate(settings: Settings) -> None:
     from router.migrate import upgrade
@@ -24,16 +27,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from router.app import create_app
     from router.db import is_sqlite
 
-    if is_sqlite(settings.database_url):
-        # The embedded store is ours to keep current; server stores are migrated on purpose.
-        # In a child process (`omniroute migrate`, same environment): Alembic and the
-        # migration scripts would otherwise stay loaded in the worker, ~10 MB of its memory.
+    # In a child process (`omniroute migrate`, same environment): Alembic and the migration
+    # scripts would otherwise stay loaded in the server, ~10 MB of its memory.
+    if is_sqlite(settings.database_url) or args.migrate or settings.migrate_on_start:
+        # The embedded store is ours to keep current; a server store only when asked (under
+        # PostgreSQL's advisory lock, so replicas starting at once take turns).
         migrated = subprocess.run([sys.executable, "-m", "router.cli", "migrate"],
                                   check=False, stdout=subprocess.DEVNULL)
         if migrated.returncode != 0:
-            print("omniroute: migrating the embedded database failed (see above)",
-                  file=sys.stderr)
+            print("omniroute: migrating the database failed (see above)", file=sys.stderr)
             return migrated.returncode
+    else:
+        # A server store is migrated on purpose (a Job, `omniroute migrate`): say so in one
+        # line instead of dying on the first missing table.
+        checked = subprocess.run([sys.executable, "-m", "router.cli", "migrate", "--check"],
+                                 check=False, stdout=subprocess.DEVNULL)
+        if checked.returncode != 0:
+            return checked.returncode
     app = create_app(settings)
     app.settle_heap_after_start = True
     uvicorn.run(app, host=args.host, port=args.port,
@@ -42,7 +52,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.check:
+        from router.migrate import schema_problem
+
+        problem = schema_problem(settings.database_url)
+        if problem is not None:
+            print(f"omniroute: {problem}", file=sys.stderr)
+            return SCHEMA_NOT_CURRENT
+        print("database is at the latest schema")
+        return 0
     _migrate(settings)
     print("database is at the latest schema")
     return 0
@@ -85,11 +104,17 @@ def cmd_openapi(_: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omniroute", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="migrate the embedded database and serve")
+    serve = sub.add_parser(
+        "serve", help="migrate the embedded database (or check a server one) and serve")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--migrate", action="store_true",
+                       help="migrate a server database first (under PostgreSQL's advisory "
+                            "lock; same as OMNIROUTE_MIGRATE_ON_START=true)")
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("--check", action="store_true",
+                         help="only say whether the schema is current (exit 3 if not)")
     migrate.set_defaults(func=cmd_migrate)
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # Public base URL of this service; webhook URLs and Telegram setWebhook use it.
     public_url: str | None = None
 
+    # `serve` migrates a server database itself (under an advisory lock) instead of refusing
+    # to start on an old schema; the embedded SQLite database is always migrated.
+    migrate_on_start: bool = False
     # PostgreSQL connections per replica: the pool, and how far it may grow under bursts.
     database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=20, ge=0)
