@@ -64,5 +64,12 @@ class ProviderUnavailable(ProblemError):
     status, slug, title = 502, "provider-unavailable", "Provider unavailable"
 
 
+class ServiceUnavailable(ProblemError):
+    """A dependency (the database) cannot be reached: nothing was stored, try again."""
+
+    status, slug, title = 503, "unavailable", "Service unavailable"
+    retry_after_seconds = 1
+
+
 class SecretKeyMismatch(RuntimeError):
     """Stored secrets were encrypted with another OMNIROUTE_SECRET_KEY."""

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
     outbox_concurrency: int = Field(default=32, ge=1)
+    # Added to a claim's lease beyond the sends' own timeouts: how long a reply claimed by a
+    # replica that died (kill -9, lost node) waits before another replica retries it.
+    outbox_lease_slack_seconds: float = Field(default=30.0, gt=0)
+    # Consecutive failed attempts of one reply after which its channel shows unhealthy (the
+    # next successful send clears it).
+    outbox_unhealthy_after_attempts: int = Field(default=2, ge=1)
     send_timeout_seconds: float = Field(default=30.0, gt=0)
     # How many live events a replica keeps for clients resuming with Last-Event-ID.
     event_buffer_size: int = Field(default=10_000, ge=100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ class CallbackServer:
     # Status codes to answer with, in order, before answering 200.
     script: list[int] = field(default_factory=list)
     url: str = ""
+    # Seconds each accepted delivery takes to answer (keeps some sends in flight).
+    delay: float = 0.0
     _runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -33,6 +36,8 @@ class CallbackServer:
             headers = {"Retry-After": "0"} if status == 429 else {}
             return web.json_response({"error": "scripted"}, status=status, headers=headers)
         payload = json.loads(body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.received.append(payload)
         return web.json_response({"external_message_id": f"bot-{payload['message_id']}"})
 

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+
+log = logging.getLogger("omniroute.events")
 
 # A proxy or load balancer closes a stream that stays silent for about a minute.
 HEARTBEAT_SECONDS = 15.0
@@ -277,6 +280,11 @@ class RedisBus:
         self._maxlen = maxlen
         self._fanout = _Fanout(heartbeat_seconds)
         self._reader: asyncio.Task[None] | None = None
+        # Events committed while Redis was unreachable, oldest first, published in order once
+        # it answers again (bounded: past that the oldest go, and a resuming client gets a
+        # reset from the stream instead of a silent gap).
+        self._spool: deque[bytes] = deque(maxlen=maxlen)
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -287,20 +295,59 @@ class RedisBus:
         self._reader = asyncio.create_task(self._tail(), name="omniroute-redis-events")
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        for task in (self._reader, self._flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._spool:
+            with contextlib.suppress(Exception):
+                await self._xadd(list(self._spool))
         await self._fanout.stop()
         await self._redis.aclose()
 
+    @property
+    def spooled(self) -> int:
+        """Events waiting for Redis to come back."""
+        return len(self._spool)
+
     async def publish(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Never raises: the events' transaction has committed whatever Redis does."""
         now = datetime.now(UTC).isoformat()
+        bodies = [orjson.dumps({"type": type_, "data": data, "at": now})
+                  for type_, data in events]
+        if not self._spool:
+            try:
+                await self._xadd(bodies)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("live events: Redis unreachable (%s); keeping events until it "
+                            "answers", type(exc).__name__)
+        self._spool.extend(bodies)  # behind the ones already waiting, so order holds
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="omniroute-events-spool")
+
+    async def _xadd(self, bodies: list[bytes]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
-            for type_, data in events:
-                body = orjson.dumps({"type": type_, "data": data, "at": now})
+            for body in bodies:
                 pipe.xadd(self._stream, {"e": body}, maxlen=self._maxlen, approximate=True)
             await pipe.execute()
+
+    async def _flush(self) -> None:
+        while self._spool:
+            batch = list(itertools.islice(self._spool, 500))
+            try:
+                await self._xadd(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(0.5)
+                continue
+            for _ in batch:
+                self._spool.popleft()
+        log.info("live events: Redis answers again; the waiting events are published")
 
     @staticmethod
     def _decode(entry_id: Any, fields: Any) -> Event:

@@ -23,7 +23,8 @@ from router.channels.health import ReceiverHealth
 from router.channels.service import ChannelCache, to_channel
 from router.core import Core
 from router.crypto import derive_key
-from router.errors import NotFound
+from router.db import database_unavailable
+from router.errors import NotFound, ServiceUnavailable
 from router.models import ChannelRow, ConnectorState, InboundEvent, Message
 from router.models.base import utcnow
 from router.relay import make_relay
@@ -192,10 +193,10 @@ class CoreGateway:
                         item.done.set_exception(RuntimeError("ingest writer stopped"))
                 raise
             except Exception as exc:
-                log.exception("storing %d raw events failed", len(batch))
+                error = _answerable(exc, len(batch))
                 for item in batch:
                     if not item.done.done():
-                        item.done.set_exception(exc)
+                        item.done.set_exception(error)
             else:
                 for item in batch:
                     if not item.done.done():
@@ -219,6 +220,17 @@ class CoreGateway:
                 if item.state is not None:
                     await _upsert_state(session, self.core.sqlite, *item.state)
             await session.commit()
+
+
+def _answerable(exc: Exception, events: int) -> Exception:
+    """What the waiting webhook requests raise: 503 when the database is away (the provider
+    retries; nothing was acknowledged), else the error itself (a 500, logged)."""
+    if database_unavailable(exc):
+        log.warning("storing %d raw events failed: the database is unavailable (%s)", events,
+                    type(exc).__name__)
+        return ServiceUnavailable("the database is unavailable; nothing was stored, retry")
+    log.exception("storing %d raw events failed", events)
+    return exc
 
 
 @functools.cache

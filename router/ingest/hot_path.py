@@ -18,10 +18,17 @@ from starlette.types import Receive, Scope, Send
 
 from connectors.base import Connector, InboundGateway, WebhookRejected
 from connectors.webhooks import Webhook, WebhookCall
+from router.db import database_unavailable
 from router.errors import ProblemError
 from router.metrics import Metrics
 from router.middleware import too_large_body
-from router.problems import PROBLEM_JSON, internal_body, rejected_body
+from router.problems import (
+    PROBLEM_JSON,
+    internal_body,
+    rejected_body,
+    retry_after_header,
+    unavailable_problem,
+)
 
 log = logging.getLogger("omniroute.errors")
 # Starlette's answer to a client that left before its request was read (router/problems.py).
@@ -77,8 +84,13 @@ class WebhookHotPath:
         except WebhookRejected as exc:
             return await _respond(send, exc.status, rejected_body(exc), PROBLEM_JSON)
         except ProblemError as exc:
-            return await _respond(send, exc.status, exc.body(), PROBLEM_JSON)
-        except Exception:
+            return await _respond(send, exc.status, exc.body(), PROBLEM_JSON,
+                                  retry_after_header(exc))
+        except Exception as exc:
+            if database_unavailable(exc):
+                problem = unavailable_problem()
+                return await _respond(send, problem.status, problem.body(), PROBLEM_JSON,
+                                      retry_after_header(problem))
             log.exception("unhandled error on POST %s", scope["path"])
             return await _respond(send, 500, internal_body(), PROBLEM_JSON)
         return await _respond(send, answer.status, answer.body, "application/json")
@@ -104,10 +116,10 @@ class WebhookHotPath:
 
 
 async def _respond(send: Send, status: int, document: Mapping[str, object],
-                   content_type: str) -> int:
+                   content_type: str, extra: list[tuple[bytes, bytes]] | None = None) -> int:
     body = orjson.dumps(dict(document))
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-length", str(len(body)).encode()),
-                            (b"content-type", content_type.encode())]})
+                            (b"content-type", content_type.encode()), *(extra or ())]})
     await send({"type": "http.response.body", "body": body})
     return status

@@ -26,6 +26,7 @@ from router.models import (
     Thread,
 )
 from router.models.base import utcnow
+from router.outbox.health import deliveries_failing, deliveries_recovered
 from router.outbox.routing import channel_chain, identity_for_channel
 from router.outbox.service import add_system_note
 from router.threads.views import message_view
@@ -78,6 +79,7 @@ async def _sent(core: Core, session: AsyncSession, outcomes: list[Outcome]) -> N
         if result.also_deliver_via_channel_id:
             await _copy_via(core, session, message, result.also_deliver_via_channel_id)
         core.metrics.outbox_sent.labels(channel.type).inc()
+    await deliveries_recovered(session, {outcome.channel.id for outcome in outcomes})
 
 
 async def _early_statuses(
@@ -129,6 +131,8 @@ async def _failed(core: Core, session: AsyncSession, outcome: Outcome, exc: Deli
     permanent = not exc.retryable or item.attempts >= settings.outbox_max_attempts
     core.metrics.outbox_failures.labels(channel.type, str(permanent).lower()).inc()
     if not permanent:
+        if item.attempts >= settings.outbox_unhealthy_after_attempts:
+            await deliveries_failing(session, channel.id, exc.reason)
         delay = exc.retry_after if exc.retry_after is not None else min(
             settings.outbox_backoff_max_seconds,
             settings.outbox_backoff_base_seconds * 2 ** (item.attempts - 1))
