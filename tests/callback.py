@@ -22,6 +22,8 @@ class CallbackServer:
     url: str = ""
     # Seconds each accepted delivery takes to answer (keeps some sends in flight).
     delay: float = 0.0
+    # 0: any free port; a restarted server passes its old one (a provider back at its address).
+    port: int = 0
     _runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -46,11 +48,12 @@ class CallbackServer:
         app.router.add_post("/callback", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/callback"
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{self.port}/callback"
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
