@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,11 +130,17 @@ async def drop_pg_database(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
+def _as_postgres_user() -> list[str]:
+    """PostgreSQL refuses to run as root: as root, run its tools as the `postgres` user."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
 @dataclass
 class PrivatePostgres:
     """A PostgreSQL server of the test's own (initdb into a temp dir, a free port)."""
 
-    directory: Path
+    directory: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="omniroute-pg-")))
     port: int = field(default_factory=free_port)
 
     @property
@@ -141,12 +148,16 @@ class PrivatePostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run([str(PG_BIN / "pg_ctl"), "-D", str(self.directory / "data"),
+        subprocess.run([*_as_postgres_user(), str(PG_BIN / "pg_ctl"),
+                        "-D", str(self.directory / "data"),
                         "-l", str(self.directory / "server.log"), "-w", "-t", "30", *args],
                        check=True, capture_output=True)
 
     def init(self) -> PrivatePostgres:
-        subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.directory / "data"),
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        subprocess.run([*_as_postgres_user(), str(PG_BIN / "initdb"),
+                        "-D", str(self.directory / "data"),
                         "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"],
                        check=True, capture_output=True)
         with (self.directory / "data" / "postgresql.conf").open("a") as conf:
