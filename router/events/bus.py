@@ -65,7 +65,7 @@ class Subscription:
     `next()`, or (saving a coroutine frame per stream) await `waiter()` then `take()`.
     """
 
-    __slots__ = ("_backlog", "_fanout", "_idle", "_items", "_waiter", "closed")
+    __slots__ = ("_backlog", "_fanout", "_idle", "_items", "_newer", "_waiter", "closed")
 
     def __init__(self, fanout: _Fanout) -> None:
         self._fanout = fanout
@@ -75,6 +75,10 @@ class Subscription:
         self._items: list[Event] | tuple[()] = ()
         self._waiter: asyncio.Future[None] | None = None
         self._idle = True
+        # After a replay: which live events are past it. The reader may still be catching up
+        # on events the replay already covered (after a Redis outage it is behind for a
+        # while); those are dropped until the first newer one, then the check goes.
+        self._newer: Callable[[Event], bool] | None = None
         # Why the fan-out dropped this subscriber (None while it is attached).
         self.closed: str | None = None
 
@@ -87,12 +91,19 @@ class Subscription:
         self._backlog = events
         if newer is not None:
             self._items = [event for event in self._items if newer(event)] or ()
+            self._newer = None if self._items else newer
         if events:
             self._wake()
 
     def push(self, events: list[Event]) -> None:
         if self.closed is not None:
             return
+        if self._newer is not None:
+            newer = self._newer
+            events = [event for event in events if newer(event)]
+            if not events:
+                return
+            self._newer = None
         if len(self._items) + len(events) > PENDING_LIMIT:
             self._items = ()
             self.close(SLOW_REASON)

@@ -110,6 +110,9 @@ class Replica:
             self.proc.kill()
             self.proc.wait(10)
 
+    def cleanup(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
 
 async def create_empty_pg_database(admin_dsn: str, name: str) -> str:
     """A new database with no schema; its SQLAlchemy URL."""
@@ -185,9 +188,11 @@ def available(binary: Path | str) -> bool:
 
 @dataclass
 class PrivateRedis:
-    """A redis-server of the test's own, stopped and started again by the test."""
+    """A redis-server of the test's own, stopped and started again by the test (its stream
+    kept on disk across the restart, as a production Redis with appendonly keeps it)."""
 
-    directory: Path
+    directory: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="omniroute-redis-")))
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -198,7 +203,8 @@ class PrivateRedis:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+             "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -212,3 +218,6 @@ class PrivateRedis:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
