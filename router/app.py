@@ -111,7 +111,9 @@ class Omniroute(FastAPI):
 def create_app(settings: Settings | None = None) -> Omniroute:
     settings = settings or Settings()
     connectors = load_connectors()
-    metrics = Metrics()
+    metrics = Metrics(sorted(connectors))
+    logging.getLogger("omniroute.access").setLevel(
+        logging.NOTSET if settings.access_log else logging.WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

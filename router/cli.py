@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import subprocess
 import sys
 
@@ -46,9 +45,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             return checked.returncode
     app = create_app(settings)
     app.settle_heap_after_start = True
-    uvicorn.run(app, host=args.host, port=args.port,
+    # Our logging (router/logs.py) instead of uvicorn's; its access log would print query
+    # strings, ours (router/middleware.py) prints the route and the request id.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
                 log_level=settings.log_level.lower(), proxy_headers=True,
-                timeout_graceful_shutdown=10)
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
     return 0
 
 
@@ -130,10 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every plugin and context at INFO; only its warnings are news to an operator.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    from router.logs import configure
+
+    configure(settings.log_level, settings.log_format)
     result: int = args.func(args, settings)
     return result
 

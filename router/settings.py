@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -53,6 +55,13 @@ class Settings(BaseSettings):
     redis_stream: str = "omniroute:events"
     redis_stream_maxlen: int = Field(default=100_000, ge=1000)
     log_level: str = "INFO"
+    # auto: readable text when stdout is a terminal, one JSON object per line otherwise.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # One line per HTTP request (method, route, status, duration, request id; never the
+    # query string) at INFO.
+    access_log: bool = True
+    # On SIGTERM: how long in-flight requests may take before the server closes them.
+    shutdown_grace_seconds: int = Field(default=10, ge=1)
     # FastAPI's native OpenTelemetry spans, metrics and logs. Off unless asked for: /metrics
     # already covers the service, and with no provider configured the per-request check cost
     # about a sixth of a webhook request's CPU (bench/NOTES.md).

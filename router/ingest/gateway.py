@@ -25,6 +25,8 @@ from router.core import Core
 from router.crypto import derive_key
 from router.db import database_unavailable
 from router.errors import NotFound, ServiceUnavailable
+from router.logs import request_id
+from router.metrics import Metrics
 from router.models import ChannelRow, ConnectorState, InboundEvent, Message
 from router.models.base import utcnow
 from router.relay import make_relay
@@ -165,10 +167,11 @@ class CoreGateway:
         state: tuple[str, str, str] | None,
     ) -> None:
         now = utcnow()
+        rid = request_id.get()
         rows: list[dict[str, object]] = [
             {"channel_id": channel.id, "external_event_id": ext[:500], "payload": payload,
              "content_type": ctype[:200], "state": "received", "attempts": 0,
-             "received_at": now}
+             "received_at": now, "request_id": rid}
             for ext, payload, ctype in events
         ]
         pending = _Pending(rows, state)
@@ -193,7 +196,7 @@ class CoreGateway:
                         item.done.set_exception(RuntimeError("ingest writer stopped"))
                 raise
             except Exception as exc:
-                error = _answerable(exc, len(batch))
+                error = _answerable(exc, len(batch), self.core.metrics)
                 for item in batch:
                     if not item.done.done():
                         item.done.set_exception(error)
@@ -222,10 +225,11 @@ class CoreGateway:
             await session.commit()
 
 
-def _answerable(exc: Exception, events: int) -> Exception:
+def _answerable(exc: Exception, events: int, metrics: Metrics) -> Exception:
     """What the waiting webhook requests raise: 503 when the database is away (the provider
     retries; nothing was acknowledged), else the error itself (a 500, logged)."""
     if database_unavailable(exc):
+        metrics.inbound_unavailable.inc(events)
         log.warning("storing %d raw events failed: the database is unavailable (%s)", events,
                     type(exc).__name__)
         return ServiceUnavailable("the database is unavailable; nothing was stored, retry")

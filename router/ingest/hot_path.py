@@ -14,12 +14,13 @@ import time
 from collections.abc import Mapping
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from connectors.base import Connector, InboundGateway, WebhookRejected
 from connectors.webhooks import Webhook, WebhookCall
 from router.db import database_unavailable
 from router.errors import ProblemError
+from router.logs import access, begin_request
 from router.metrics import Metrics
 from router.middleware import too_large_body
 from router.problems import (
@@ -62,11 +63,14 @@ class WebhookHotPath:
                     scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
+        rid = begin_request(scope["headers"])
         try:
-            status = await self._answer(gateway, hook, channel_id, scope, receive, send)
+            status = await self._answer(gateway, hook, channel_id, scope, receive,
+                                        _with_request_id(send, rid.encode()))
         finally:
-            self._metrics.observe_request("POST", hook.path, status,
-                                          time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self._metrics.observe_request("POST", hook.path, status, seconds)
+            access("POST", hook.path, status, seconds)
 
     async def _answer(self, gateway: InboundGateway, hook: Webhook, channel_id: str,
                       scope: Scope, receive: Receive, send: Send) -> int:
@@ -113,6 +117,15 @@ class WebhookHotPath:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _with_request_id(send: Send, rid: bytes) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message["headers"], (b"x-request-id", rid)]
+        await send(message)
+
+    return sending
 
 
 async def _respond(send: Send, status: int, document: Mapping[str, object],

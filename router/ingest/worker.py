@@ -32,6 +32,7 @@ from router.channels.service import to_channel
 from router.core import EVENTS_KEY, Core
 from router.ingest.apply import apply_items
 from router.ingest.batch import Batch
+from router.logs import request_id
 from router.models import ChannelRow, InboundEvent
 from router.models.base import utcnow
 
@@ -77,10 +78,13 @@ class Claimed(Protocol):
     def content_type(self) -> str: ...
     @property
     def received_at(self) -> datetime: ...
+    @property
+    def request_id(self) -> str | None: ...
 
 
 _CLAIMED_COLUMNS = (InboundEvent.id, InboundEvent.channel_id, InboundEvent.external_event_id,
-                    InboundEvent.payload, InboundEvent.content_type, InboundEvent.received_at)
+                    InboundEvent.payload, InboundEvent.content_type, InboundEvent.received_at,
+                    InboundEvent.request_id)
 
 
 @functools.cache
@@ -150,6 +154,7 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
             await session.execute(_MARK_PROCESSED,
                                   {"ids": [event.id for event in done], "now": now})
         pace.learn(time.perf_counter() - started, handled)
+        request_id.set(None)
     core.metrics.inbound_processed.labels("processed").inc(len(done))
     for event in done:
         core.metrics.ingest_lag.observe(max(0.0, (now - event.received_at).total_seconds()))
@@ -182,6 +187,7 @@ async def _together(core: Core, session: AsyncSession, events: list[Claimed],
         if handled and _cut(core, started, budget):
             break  # the rest stay "received" (and unlocked) for the next batch
         handled += 1
+        request_id.set(event.request_id)
         await apply_items(core, session, channel, items, event.id, batch)
         done.append(event)
     await batch.flush()
@@ -198,6 +204,7 @@ async def _one_by_one(core: Core, session: AsyncSession, events: list[InboundEve
         if handled and _cut(core, started, budget):
             break
         handled += 1
+        request_id.set(event.request_id)
         if event.channel_id not in channels:
             channels[event.channel_id] = await _channel(core, session, event.channel_id)
         channel = channels[event.channel_id]
@@ -265,7 +272,9 @@ async def _channel(core: Core, session: AsyncSession, channel_id: str) -> Channe
 
 
 def _fail(core: Core, event: InboundEvent, exc: BaseException) -> None:
-    log.warning("inbound event %s (channel %s) failed: %r", event.id, event.channel_id, exc)
+    # The type only: an error's text may quote the payload (the error column keeps it).
+    log.warning("inbound event %s (channel %s) failed: %s", event.id, event.channel_id,
+                type(exc).__name__)
     event.state = "failed"
     event.error = f"{type(exc).__name__}: {exc}"[:4000]
     event.processed_at = utcnow()

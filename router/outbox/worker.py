@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from connectors.base import Channel, DeliveryError
 from router.channels.service import to_channel
 from router.core import Core
+from router.logs import request_id
 from router.models import OutboxItem
 from router.models.base import utcnow
 from router.outbox.outcomes import Outcome, record
@@ -234,6 +235,7 @@ class OutboxWorker:
         task.add_done_callback(lambda _task: self.tasks.pop(item_id, None))
 
     async def _send(self, row: Prepared, channel: Channel) -> None:
+        request_id.set(row.request_id)  # this task's own context: its log lines name it
         outcome: Outcome | None = None
         try:
             async with self.slots:
