@@ -37,6 +37,7 @@ from bench.servers import (
 )
 from bench.workload import Target
 
+RAW = "bench.raw_baseline_app"
 FULL = {"wrk_seconds": 8, "connections": 64, "users": 1000, "rate": 500, "rate_low": 100,
         "rate_seconds": 10, "replies_per_thread": 1, "reply_concurrency": 32,
         "scale": [(1_000, 10_000), (100_000, 1_000_000)], "read_samples": 1000, "read_rounds": 10,
@@ -61,16 +62,17 @@ def ingest(kind: str, cfg: dict[str, Any], provider: HttpServer) -> dict[str, An
     secs, conns, users = cfg["wrk_seconds"], cfg["connections"], cfg["users"]
     bare = Target("baseline", "bench", "")
 
-    def baseline(label: str) -> dict[str, Any]:
-        server = start_baseline(store, f"baseline-{kind}")
+    def baseline(label: str, module: str = "bench.baseline_app") -> dict[str, Any]:
+        server = start_baseline(store, f"{label}-{kind}", module)
         try:
             measure.run_wrk(server, bare, f"{label}w{run}", 2, conns, users)
             return measure.run_wrk(server, bare, f"{label}{run}", secs, conns, users)
         finally:
             server.stop()
 
-    log(f"{kind}: baseline (one insert per request)")
+    log(f"{kind}: baselines (one insert per request: SQLAlchemy, then the raw driver)")
     out["baseline_before"] = baseline("b1")
+    out["raw_baseline_before"] = baseline("rb1", RAW)
     server = start_omniroute(store, f"omniroute-{kind}")
     try:
         channel_id, secret = create_api_channel(server, "bench bot", provider.base + "/cb")
@@ -116,8 +118,9 @@ def ingest(kind: str, cfg: dict[str, Any], provider: HttpServer) -> dict[str, An
         out["rss_mb"] = server.rss_mb()
     finally:
         server.stop()
-    log(f"{kind}: baseline again")
+    log(f"{kind}: baselines again")
     out["baseline_after"] = baseline("b2")
+    out["raw_baseline_after"] = baseline("rb2", RAW)
     store.drop()
     return out
 

@@ -165,9 +165,10 @@ def start_omniroute(store: Store, name: str) -> HttpServer:
     return server
 
 
-def start_baseline(store: Store, name: str) -> HttpServer:
+def start_baseline(store: Store, name: str, module: str = "bench.baseline_app") -> HttpServer:
+    """The SQLAlchemy one-insert baseline, or (module bench.raw_baseline_app) the raw one."""
     port = free_port()
-    server = HttpServer(name, [sys.executable, "-m", "bench.baseline_app", "--port", str(port)],
+    server = HttpServer(name, [sys.executable, "-m", module, "--port", str(port)],
                         port, store.env())
     server.wait_ready("/healthz")
     return server
