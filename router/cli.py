@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from router.settings import Settings
+from router.worker_link import stop_worker_process
 
 # `omniroute migrate --check` (and `serve`) exit with this when the schema is not current.
 SCHEMA_NOT_CURRENT = 3
@@ -43,14 +44,68 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                                  check=False, stdout=subprocess.DEVNULL)
         if checked.returncode != 0:
             return checked.returncode
+    worker: subprocess.Popen[bytes] | None = None
+    if args.workers_process or settings.workers_process:
+        settings, worker = _spawn_worker(settings)
     app = create_app(settings)
     app.settle_heap_after_start = True
-    # Our logging (router/logs.py) instead of uvicorn's; its access log would print query
-    # strings, ours (router/middleware.py) prints the route and the request id.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
-                log_level=settings.log_level.lower(), proxy_headers=True,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+    # Stopped by the app's shutdown: uvicorn re-raises SIGTERM once it is done, so nothing
+    # after uvicorn.run would run.
+    app.state.worker_process = worker
+    try:
+        # Our logging (router/logs.py) instead of uvicorn's; its access log would print query
+        # strings, ours (router/middleware.py) prints the route and the request id.
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
+                    log_level=settings.log_level.lower(), proxy_headers=True,
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+    finally:
+        if worker is not None:
+            stop_worker_process(worker)
     return 0
+
+
+def _spawn_worker(settings: Settings) -> tuple[Settings, subprocess.Popen[bytes]]:
+    """Start `omniroute worker` joined to this server by a socket (router/worker_link.py)."""
+    import os
+    import socket
+
+    ours, theirs = socket.socketpair()
+    env = {**os.environ, "OMNIROUTE_WORKER_LINK_FD": str(theirs.fileno()),
+           "OMNIROUTE_WORKERS_PROCESS": "false"}
+    worker = subprocess.Popen([sys.executable, "-m", "router.cli", "worker"], env=env,
+                              pass_fds=(theirs.fileno(),))
+    theirs.close()
+    server = settings.model_copy(update={"run_workers": False,
+                                         "server_link_fd": ours.detach()})
+    return server, worker
+
+
+def cmd_worker(_: argparse.Namespace, settings: Settings) -> int:
+    """The workers without an HTTP server: beside `serve --workers-process`, or on its own
+    (API-only replicas wake it through Redis)."""
+    asyncio.run(_run_worker(settings.model_copy(update={"run_workers": True})))
+    return 0
+
+
+async def _run_worker(settings: Settings) -> None:
+    import signal
+
+    from router.app import create_app
+
+    app = create_app(settings)
+    app.settle_heap_after_start = True
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with app.router.lifespan_context(app):
+        link = getattr(app.state, "worker_link", None)
+        waits = [asyncio.create_task(stop.wait())]
+        if link is not None:  # the server went away: nothing left to work for
+            waits.append(asyncio.create_task(link.server_gone.wait()))
+        _done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="migrate a server database first (under PostgreSQL's advisory "
                             "lock; same as OMNIROUTE_MIGRATE_ON_START=true)")
     serve.set_defaults(func=cmd_serve)
+    serve.add_argument("--workers-process", action="store_true",
+                       help="run the workers in a child process (the second core processes, "
+                            "this one answers; same as OMNIROUTE_WORKERS_PROCESS=true)")
+    worker = sub.add_parser("worker", help="run the workers without an HTTP server")
+    worker.set_defaults(func=cmd_worker)
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--check", action="store_true",
                          help="only say whether the schema is current (exit 3 if not)")

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # Key of the live-event stream; distinct keys let several installations share one Redis.
     redis_stream: str = "omniroute:events"
     redis_stream_maxlen: int = Field(default=100_000, ge=1000)
+    # `serve --workers-process` runs the workers in a child process (router/worker_link.py).
+    workers_process: bool = False
+    # Set by `serve --workers-process` for itself and its child (the socket joining them).
+    server_link_fd: int | None = None
+    worker_link_fd: int | None = None
     log_level: str = "INFO"
     # auto: readable text when stdout is a terminal, one JSON object per line otherwise.
     log_format: Literal["auto", "json", "text"] = "auto"

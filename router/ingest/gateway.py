@@ -156,6 +156,8 @@ class CoreGateway:
             self.core.inbound_wakeup.set()
         else:
             self.relay.wake_workers()
+            if self.core.wake_elsewhere is not None:
+                self.core.wake_elsewhere("inbound")
 
     # -- group commit ----------------------------------------------------------------------
     def acks_waiting(self) -> bool:

@@ -36,6 +36,9 @@ async def readyz(request: Request) -> Any:
         for name in ("inbound", "outbox"):
             task = core.workers.get(name)
             checks[name] = "ok" if task is not None and not task.done() else "stopped"
+    link = getattr(request.app.state, "server_link", None)
+    if link is not None:
+        checks["worker_process"] = "ok" if link.alive else "stopped"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
                         status_code=200 if ready else 503)
