@@ -39,10 +39,6 @@ def _raw(run: dict[str, Any]) -> str:
     return f"{_f(r1['rate'], 0)} / {_f(r2['rate'], 0)}"
 
 
-def _worker_mode(run: dict[str, Any]) -> str:
-    return " (worker process)" if run.get("workers_process") else ""
-
-
 def ingest_section(runs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
     out = ["## 1-2. Ingest throughput vs. the one-insert baseline", "",
            f"wrk, {cfg['connections']} connections, {cfg['wrk_seconds']} s, {cfg['users']} "
@@ -67,10 +63,14 @@ def ingest_section(runs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]
         if "telegram" in run:
             tg = run["telegram"]
             paths.append(("Telegram webhook", tg["wrk"], tg["outcome"], tg["drain_seconds"]))
+        if "workers_process" in run:
+            wp = run["workers_process"]
+            paths.append(("API channel (worker process)", wp["omniroute"], wp["outcome"],
+                          wp["drain_seconds"]))
         for label, o, outcome, drain in paths:
             ratio = o["rate"] / base
             out.append(
-                f"| {run['store']} | {label}{_worker_mode(run)} "
+                f"| {run['store']} | {label} "
                 f"| {_f(b1['rate'], 0)} / {_f(b2['rate'], 0)} | {_raw(run)} "
                 f"| {_f(o['rate'], 0)} | {ratio:.2f}x | **{o['rate'] / raw:.2f}x** "
                 f"| {_f(o['p50_us'] / 1000)} / {_f(o['p99_us'] / 1000)} "
@@ -106,6 +106,10 @@ def latency_section(runs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str
         if "latency_low" in run:
             paths.append((f"API channel @ {cfg['rate_low']}/s", run["latency_low"],
                           run["latency_low_outcome"]))
+        if "workers_process" in run:
+            paths.append((f"API channel @ {cfg['rate']}/s (worker process)",
+                          run["workers_process"]["latency"],
+                          run["workers_process"]["latency_outcome"]))
         for label, lat, outcome in paths:
             ack, e2e = lat["ack"], lat["e2e"]
             out.append(

@@ -118,10 +118,37 @@ def ingest(kind: str, cfg: dict[str, Any], provider: HttpServer) -> dict[str, An
         out["rss_mb"] = server.rss_mb()
     finally:
         server.stop()
+    out["workers_process"] = workers_process(kind, cfg, store, provider, run)
     log(f"{kind}: baselines again")
     out["baseline_after"] = baseline("b2")
     out["raw_baseline_after"] = baseline("rb2", RAW)
     store.drop()
+    return out
+
+
+def workers_process(kind: str, cfg: dict[str, Any], store: Store, provider: HttpServer,
+                    run: str) -> dict[str, Any]:
+    """The same API-channel throughput and latency with `serve --workers-process`: the
+    server's loop only acknowledges, the child process processes (the second core)."""
+    out: dict[str, Any] = {"store": kind, "workers_process": True}
+    secs, conns, users = cfg["wrk_seconds"], cfg["connections"], cfg["users"]
+    server = start_omniroute(store, f"omniroute-wp-{kind}", "--workers-process")
+    try:
+        channel_id, secret = create_api_channel(server, "bench bot wp", provider.base + "/cb")
+        api = Target("api", channel_id, secret)
+        log(f"{kind}: worker process: wrk {secs}s at {conns} connections")
+        measure.run_wrk(server, api, f"pw{run}", 2, conns, users)
+        measure.wait_drained(store, 120)
+        out["omniroute"] = measure.run_wrk(server, api, f"p{run}", secs, conns, users)
+        out["drain_seconds"] = measure.wait_drained(store, 300)
+        out["outcome"] = measure.ingest_outcome(store, channel_id, f"p{run}")
+        log(f"{kind}: worker process: fixed rate {cfg['rate']}/s for {cfg['rate_seconds']}s")
+        out["latency"] = measure.fixed_rate(server, api, f"pl{run}", cfg["rate"],
+                                            cfg["rate_seconds"], users)
+        measure.wait_drained(store, 120)
+        out["latency_outcome"] = measure.ingest_outcome(store, channel_id, f"pl{run}")
+    finally:
+        server.stop(timeout=40)
     return out
 
 
