@@ -124,3 +124,37 @@ async def test_a_reply_dead_letters_only_after_its_limit(
     assert failed["status"] == "failed" and "503" in failed["error"]
     assert callback.received == []
     assert (await _health(omni, channel_id))["health"] == "unhealthy"
+
+
+async def test_telegram_replies_wait_out_a_bot_api_outage(make_omni: MakeOmni) -> None:
+    """The same through the fake Bot API answering 502 for a while."""
+    from tests.connectors.telegram.fake_bot_api import FakeBotApi
+    from tests.connectors.telegram.fixtures import fixture
+    from tests.connectors.telegram.flow import create_channel, post_update
+
+    bot_api = FakeBotApi()
+    await bot_api.start()
+    try:
+        omni = await make_omni(outbox_backoff_base_seconds=BACKOFF_BASE,
+                               outbox_backoff_max_seconds=0.2, outbox_max_attempts=50)
+        channel_id, secret = await create_channel(omni, bot_api)
+        await post_update(omni, channel_id, secret, fixture("message__text"))
+        await omni.settle()
+        (thread,) = [t["id"] for t in (await omni.client.get("/v1/threads")).json()["items"]]
+        bot_api.fail("sendMessage", 502, "Bad Gateway", times=6)
+        texts = [f"telegram reply {k}" for k in range(3)]
+        for text in texts:
+            await _reply(omni, thread, text)
+
+        async def unhealthy() -> bool:
+            return (await _health(omni, channel_id))["health"] == "unhealthy"
+
+        await omni.wait_for(unhealthy, timeout=20)
+        await omni.settle(timeout=30)
+        sent = [call.params["text"] for call in bot_api.calls_to("sendMessage")]
+        # The six 502s all fell on the oldest reply (the others wait behind it), then each
+        # went once, in order.
+        assert sent == [texts[0]] * 7 + texts[1:]
+        assert (await _health(omni, channel_id))["health"] == "ok"
+    finally:
+        await bot_api.stop()
