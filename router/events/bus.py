@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from router.events.spool import Spool
+
 log = logging.getLogger("omniroute.events")
 
 # A proxy or load balancer closes a stream that stays silent for about a minute.
@@ -291,11 +293,8 @@ class RedisBus:
         self._maxlen = maxlen
         self._fanout = _Fanout(heartbeat_seconds)
         self._reader: asyncio.Task[None] | None = None
-        # Events committed while Redis was unreachable, oldest first, published in order once
-        # it answers again (bounded: past that the oldest go, and a resuming client gets a
-        # reset from the stream instead of a silent gap).
-        self._spool: deque[bytes] = deque(maxlen=maxlen)
-        self._flusher: asyncio.Task[None] | None = None
+        # Events committed while Redis was unreachable (router/events/spool.py).
+        self._spool = Spool(self._xadd, maxlen)
 
     @property
     def subscriber_count(self) -> int:
@@ -306,14 +305,11 @@ class RedisBus:
         self._reader = asyncio.create_task(self._tail(), name="omniroute-redis-events")
 
     async def stop(self) -> None:
-        for task in (self._reader, self._flusher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if self._spool:
-            with contextlib.suppress(Exception):
-                await self._xadd(list(self._spool))
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._spool.stop()
         await self._fanout.stop()
         await self._redis.aclose()
 
@@ -336,29 +332,13 @@ class RedisBus:
             except Exception as exc:
                 log.warning("live events: Redis unreachable (%s); keeping events until it "
                             "answers", type(exc).__name__)
-        self._spool.extend(bodies)  # behind the ones already waiting, so order holds
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="omniroute-events-spool")
+        self._spool.add(bodies)
 
     async def _xadd(self, bodies: list[bytes]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             for body in bodies:
                 pipe.xadd(self._stream, {"e": body}, maxlen=self._maxlen, approximate=True)
             await pipe.execute()
-
-    async def _flush(self) -> None:
-        while self._spool:
-            batch = list(itertools.islice(self._spool, 500))
-            try:
-                await self._xadd(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                await asyncio.sleep(0.5)
-                continue
-            for _ in batch:
-                self._spool.popleft()
-        log.info("live events: Redis answers again; the waiting events are published")
 
     @staticmethod
     def _decode(entry_id: Any, fields: Any) -> Event:
