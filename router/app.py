@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.types import Receive, Scope, Send
 
 from connectors.registry import load_connectors
@@ -52,10 +54,13 @@ GC_YOUNG_THRESHOLD = 5_000
 async def _check_secret_key(core: Core) -> None:
     """Refuse to start with a key other than the one the stored secrets were sealed with."""
     async with core.unit() as session:
-        row = await session.get(ServiceMeta, KEY_CHECK)
-        if row is None:
-            session.add(ServiceMeta(key=KEY_CHECK, value=core.box.check_value))
-        elif row.value != core.box.check_value:
+        # Replicas starting at once on a new database race to record it: the first wins,
+        # the others compare against what it wrote.
+        insert = (sqlite_insert if core.sqlite else pg_insert)(ServiceMeta)
+        await session.execute(insert.values(key=KEY_CHECK, value=core.box.check_value)
+                              .on_conflict_do_nothing(index_elements=["key"]))
+        row = await session.get(ServiceMeta, KEY_CHECK, populate_existing=True)
+        if row is None or row.value != core.box.check_value:
             raise SecretKeyMismatch(
                 "OMNIROUTE_SECRET_KEY is not the key this database was set up with; channel "
                 "secrets cannot be decrypted. Restore the original key (embedded installs keep "

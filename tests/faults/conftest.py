@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ MakeReplica = Callable[..., Replica]
 
 
 @pytest.fixture
-def make_replica(tmp_path: Path) -> AsyncIterator[MakeReplica] | object:
+def make_replica(tmp_path: Path) -> Iterator[MakeReplica]:
     replicas: list[Replica] = []
 
     def make(database_url: str, name: str, **settings: str) -> Replica:
