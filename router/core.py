@@ -62,6 +62,8 @@ class Core:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     started_at: float = field(default_factory=time.monotonic)
     workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    # Wakes the workers of a separate worker process ("inbound" / "outbox"), if there is one.
+    wake_elsewhere: Callable[[str], None] | None = None
     # Set right after construction by the app's lifespan (they need the core themselves).
     gateway: CoreGateway = field(init=False)
     receivers: Receivers = field(init=False)
@@ -100,6 +102,8 @@ class Core:
             callback()
         if wake:
             self.outbox_wakeup.set()
+            if self.wake_elsewhere is not None:
+                self.wake_elsewhere("outbox")
         if events:
             await self.bus.publish(events)
 
