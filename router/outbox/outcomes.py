@@ -26,7 +26,7 @@ from router.models import (
     Thread,
 )
 from router.models.base import utcnow
-from router.outbox.routing import channel_chain, identity_for_channel
+from router.outbox.reply_channel import channel_chain, identity_for_channel
 from router.outbox.service import add_system_note
 from router.threads.views import message_view
 

@@ -13,7 +13,7 @@ from router.core import Core, queue_event, wake_outbox
 from router.errors import ReplyWindowClosed, Unprocessable
 from router.models import ChannelRow, Identity, Message, OutboxItem, Thread
 from router.models.base import utcnow
-from router.outbox.routing import channel_chain, identity_for_channel
+from router.outbox.reply_channel import channel_chain, identity_for_channel
 from router.threads.views import message_view, thread_view
 
 
