@@ -23,6 +23,8 @@ class Principal:
     name: str
     role: Role
     key_id: int | None
+    # The agent this key belongs to (it then acts as that agent), if any.
+    agent_id: int | None = None
 
     def at_least(self, role: Role) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -67,4 +69,4 @@ async def find_principal(session: AsyncSession, digest: str) -> Principal | None
     if row is None:
         return None
     role: Role = row.role  # type: ignore[assignment]
-    return Principal(name=row.name, role=role, key_id=row.id)
+    return Principal(name=row.name, role=role, key_id=row.id, agent_id=row.agent_id)

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.errors import NotFound
-from router.models import Customer, Identity, Thread
+from router.models import Case, Customer, Identity, Thread
 
 
 async def find_identity(session: AsyncSession, kind: str, value: str) -> Identity | None:
@@ -19,11 +19,13 @@ async def find_identity(session: AsyncSession, kind: str, value: str) -> Identit
 
 
 # Built once (a batch asks this every time): identities of one kind, each with its
-# customer and that one's thread.
+# customer, that one's thread and the thread's current case (so a known sender's message
+# needs no query of its own to find its case).
 SENDERS = (
-    select(Identity, Customer, Thread)
+    select(Identity, Customer, Thread, Case)
     .join(Customer, Customer.id == Identity.customer_id)
     .join(Thread, Thread.customer_id == Customer.id)
+    .outerjoin(Case, Case.id == Thread.case_id)
     .where(Identity.kind == bindparam("kind"),
            Identity.value.in_(bindparam("values", expanding=True)))
 )
@@ -31,12 +33,14 @@ SENDERS = (
 
 async def senders(
     session: AsyncSession, values: Mapping[str, set[str]]
-) -> list[tuple[Identity, Customer, Thread]]:
-    """Identities with these (kind → values), each with its customer and that one's thread."""
-    found: list[tuple[Identity, Customer, Thread]] = []
+) -> list[tuple[Identity, Customer, Thread, Case | None]]:
+    """Identities with these (kind → values), each with its customer, that one's thread and
+    the thread's current case (hold on to it: the session's identity map is weak)."""
+    found: list[tuple[Identity, Customer, Thread, Case | None]] = []
     for kind, wanted in values.items():
         rows = await session.execute(SENDERS, {"kind": kind, "values": sorted(wanted)})
-        found.extend((identity, customer, thread) for identity, customer, thread in rows)
+        found.extend((identity, customer, thread, case)
+                     for identity, customer, thread, case in rows)
     return found
 
 

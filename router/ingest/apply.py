@@ -19,6 +19,7 @@ from connectors.base import (
     ReachabilityChange,
     StatusUpdate,
 )
+from router.cases.book import CaseBook
 from router.core import Core, queue_event
 from router.customers.identity import identity_value, resolve_sender, suggest
 from router.customers.merge import merge_customers
@@ -164,6 +165,11 @@ async def apply_message(
         created = {**message_view(message), "customer_id": resolved.customer.id}
     queue_event(session, "message.created", created)
     queue_event(session, "thread.updated", thread_view(thread))
+    # Opens, reopens or continues the thread's case (routed at the batch's flush).
+    book = batch.cases if batch is not None else CaseBook(core, session)
+    await book.inbound(thread, resolved.customer, channel, msg, thread.updated_at)
+    if batch is None:
+        await book.flush()
 
     if (was_new or reopened) and not msg.automatic:
         ack = connector.acknowledgement(channel, msg)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel
+from router.cases.service import on_agent_reply
 from router.core import Core, queue_event, wake_outbox
 from router.errors import ReplyWindowClosed, Unprocessable
 from router.models import ChannelRow, Identity, Message, OutboxItem, Thread
@@ -131,6 +132,7 @@ async def queue_reply(
                            auto_channel=automatic, tried_channels="", next_attempt_at=now))
     if thread.first_response_at is None:
         thread.first_response_at = now
+    await on_agent_reply(session, thread)
     thread.last_message_at = now
     thread.updated_at = now
     await session.flush()

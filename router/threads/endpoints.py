@@ -56,10 +56,12 @@ async def get(thread_id: IdPath, core: CoreDep, session: ReadDep, _: AgentDep) -
 @router.patch("/{thread_id}", summary="Update a thread", response_model=ThreadOut,
               responses=problems(401, 404, 422))
 async def patch(
-    thread_id: IdPath, body: ThreadPatch, core: CoreDep, session: SessionDep, _: AgentDep
+    thread_id: IdPath, body: ThreadPatch, core: CoreDep, session: SessionDep,
+    principal: AgentDep,
 ) -> dict[str, Any]:
-    """Change status, assignee, team, priority or tags."""
-    thread = await patch_thread(session, await get_thread(session, thread_id), body)
+    """Change status (pending, resolved, reopen: the current case's), priority or tags."""
+    thread = await patch_thread(core, session, await get_thread(session, thread_id), body,
+                                principal.name)
     return await thread_detail(core, session, thread)
 
 

@@ -1,0 +1,197 @@
+"""Cases opened and reopened by one inbound batch, written and routed at the batch's flush.
+
+Per message the book only changes objects in memory: the thread's current case is known
+from the batch's sender prefetch (the case joins the sender query) or from the session, so a
+known sender's message costs no extra statement. At flush the rules are loaded once and
+evaluated per case, every new and reopened case is placed in one pass (the teams' members
+locked and counted once), and the new cases go in with one INSERT.
+
+Live events keep their place: a case's events are reserved when its message is applied and
+filled in at flush, so a batch publishes what one event at a time would, in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+
+from connectors.base import Channel, InboundMessage
+from router.assignment.placement import Ask, roster
+from router.cases import routing
+from router.cases.state import history, record, settle, sync_thread
+from router.cases.views import NewCase, case_event, case_view
+from router.core import EVENTS_KEY, Core, queue_event
+from router.models import Case, Customer, Thread
+from router.models.base import utcnow
+from router.rules.engine import load_rules
+
+CASES: Table = Case.__table__  # type: ignore[assignment]
+INSERT_CASES = insert(CASES).returning(CASES.c.id, CASES.c.thread_id)
+Slot = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class _Routing:
+    """A case the flush routes: what the rules see, and who last helped the customer."""
+
+    case: Case | NewCase
+    thread: Thread
+    customer: Customer
+    channel: Channel
+    text: str
+    previous_agent: int | None
+    opened: Slot | None
+    placed: Slot
+
+
+class CaseBook:
+    def __init__(self, core: Core, session: AsyncSession) -> None:
+        self.core = core
+        self.session = session
+        self.window = timedelta(seconds=core.settings.reopen_window_seconds)
+        # The current case of each thread this batch touched (a NewCase until inserted).
+        self._current: dict[int, Case | NewCase | None] = {}
+        self._route: list[_Routing] = []
+
+    def forget(self) -> None:
+        """A merge moved cases between threads with UPDATE statements: ask again."""
+        self._current = {k: v for k, v in self._current.items() if isinstance(v, NewCase)}
+
+    def _reserve(self) -> Slot:
+        slot: Slot = ("", {})
+        self.session.info.setdefault(EVENTS_KEY, []).append(slot)
+        return slot
+
+    def _fill(self, slot: Slot | None, event: Slot | None) -> None:
+        events: list[Any] = self.session.info.get(EVENTS_KEY, [])
+        for i in range(len(events) - 1, -1, -1):
+            if events[i] is slot:
+                if event is None:
+                    del events[i]
+                else:
+                    events[i] = event
+                return
+
+    async def _case_of(self, thread: Thread) -> Case | NewCase | None:
+        if thread.id in self._current:
+            return self._current[thread.id]
+        # An identity-map hit for a known sender (the prefetch loaded it): no statement.
+        case = await self.session.get(Case, thread.case_id) if thread.case_id else None
+        self._current[thread.id] = case
+        return case
+
+    async def inbound(self, thread: Thread, customer: Customer, channel: Channel,
+                      msg: InboundMessage, now: datetime) -> None:
+        """The customer wrote: a new case, a reopened one, or one more message in it."""
+        if msg.automatic:
+            return  # an out-of-office reply is not the customer asking for anything
+        case = await self._case_of(thread)
+        # The clock starts at the provider's time, never later than we received it.
+        sent = min(msg.sent_at, now)
+        if case is None or (case.status == "resolved" and case.resolved_at is not None
+                            and sent - case.resolved_at > self.window):
+            new = NewCase(thread_id=thread.id, customer_id=customer.id, opened_at=sent,
+                          channel_id=channel.id, channel_type=channel.type,
+                          last_inbound_at=sent, awaiting_since=sent, created_at=now,
+                          priority=thread.priority)
+            self._current[thread.id] = new
+            self._route.append(_Routing(
+                new, thread, customer, channel, msg.text,
+                case.assignee_id if case is not None else None, self._reserve(),
+                self._reserve()))
+            thread.status = "open"
+            return
+        case.messages_in += 1
+        if case.last_inbound_at is None or sent >= case.last_inbound_at:
+            case.last_inbound_at = sent
+        if isinstance(case, NewCase):
+            return
+        case.last_inbound_channel_id = channel.id
+        if case.awaiting_since is None:
+            case.awaiting_since = sent
+        if case.status == "pending":
+            case.status = "open"
+            thread.status = "open"
+        elif case.status == "resolved":
+            case.status = "open"
+            case.reopened_at = now
+            case.reopen_count += 1
+            case.resolved_at = None
+            case.resolved_by = None
+            thread.status = "open"
+            record(self.session, case.id, "reopened", now, actor=None,
+                   data={"by": "customer", "channel_id": channel.id})
+            queue_event(self.session, "case.reopened", case_event(case))
+            self._route.append(_Routing(case, thread, customer, channel, msg.text,
+                                        case.assignee_id, None, self._reserve()))
+
+    async def flush(self) -> None:
+        """Route and place what this batch opened or reopened; insert the new cases."""
+        pending, self._route = self._route, []
+        if not pending:
+            return
+        session = self.session
+        now = utcnow()
+        rules = await load_rules(session)
+        asks: list[Ask] = []
+        for item in pending:
+            found = routing.route(rules, routing.context(item.channel, item.customer,
+                                                         item.thread, item.text), item.channel)
+            routing.apply(item.case, found)
+            if found.agent_id is not None:
+                asks.append(Ask(item.case.team_id, item.case.channel_type, found.agent_id,
+                                prefer_member_only=False))
+            else:
+                # A reopened case goes back to the agent who had it if they can take it; a
+                # new one to the customer's previous agent if the team is sticky.
+                asks.append(Ask(item.case.team_id, item.case.channel_type, item.previous_agent,
+                                sticky_only=isinstance(item.case, NewCase)))
+        team_ids = [a.team_id for a in asks if a.team_id is not None]
+        found_roster = await roster(session, team_ids,
+                                    [a.prefer for a in asks if a.prefer is not None])
+        for item, ask in zip(pending, asks, strict=True):
+            if item.case.team_id is not None and item.case.team_id not in found_roster.teams:
+                item.case.team_id = None  # the team was deleted since the rule was written
+                ask = Ask(None, ask.channel_type, ask.prefer, prefer_member_only=False)
+            settle(item.case, found_roster.pick(ask, now), now)
+        new = [item for item in pending if isinstance(item.case, NewCase)]
+        if new:
+            await self._insert(new)
+        for item in pending:
+            if item.opened is not None:
+                # As it opened (a batch may have added the customer's next messages since).
+                self._fill(item.opened, ("case.opened", {**case_view(item.case),
+                                                         "messages_in": 1}))
+            self._fill(item.placed, history(session, item.case, now))
+            sync_thread(item.thread, item.case)
+            if isinstance(item.case, NewCase):
+                # Later messages of this batch update the row like any loaded case.
+                record(session, item.case.id, "opened", now, actor=None,
+                       data={"channel_id": item.case.channel_id,
+                             "rule_id": item.case.rule_id, "team_id": item.case.team_id})
+                self._current[item.thread.id] = attach(session, item.case)
+
+    async def _insert(self, new: list[_Routing]) -> None:
+        """One INSERT for the batch's new cases (matched back by thread: one each)."""
+        cases = [item.case for item in new if isinstance(item.case, NewCase)]
+        result = await self.session.execute(INSERT_CASES, [case.row() for case in cases])
+        ids = {thread_id: id_ for id_, thread_id in result}
+        for case in cases:
+            case.id = ids[case.thread_id]
+
+
+def attach(session: AsyncSession, case: NewCase) -> Case:
+    """The inserted row as a persistent ORM object, every column set (nothing to lazy-load)."""
+    values = case.row()
+    row = Case(id=case.id, **values)
+    for column in CASES.columns:
+        if column.key not in values and column.key != "id":
+            setattr(row, column.key, None)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
