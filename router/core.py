@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 EVENTS_KEY = "omniroute.events"
 OUTBOX_KEY = "omniroute.outbox"
+OVERFLOW_KEY = "omniroute.overflow"
 
 
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
@@ -50,6 +51,8 @@ class Core:
     # Wake-ups for the workers; any replica's writes also get picked up by polling.
     inbound_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # A case started waiting in a queue: the overflow timer looks for its new earliest moment.
+    overflow_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     started_at: float = field(default_factory=time.monotonic)
     workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     # Set right after construction by the app's lifespan (they need the core themselves).
@@ -77,8 +80,11 @@ class Core:
                 raise
             events = session.info.pop(EVENTS_KEY, None)
             wake = session.info.pop(OUTBOX_KEY, False)
+            overflow = session.info.pop(OVERFLOW_KEY, False)
         if wake:
             self.outbox_wakeup.set()
+        if overflow:
+            self.overflow_wakeup.set()
         if events:
             await self.bus.publish(events)
 

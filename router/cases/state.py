@@ -9,10 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.cases.views import NewCase, case_event
-from router.core import queue_event
+from router.core import OVERFLOW_KEY, queue_event
 from router.models import Case, CaseEvent, Thread
-
-OVERFLOW_KEY = "omniroute.overflow"
 
 
 def sync_thread(thread: Thread, case: Case | NewCase) -> None:
