@@ -164,6 +164,9 @@ class CaseBook:
             await self._insert(new)
         for item in pending:
             if item.opened is not None:
+                record(session, item.case.id, "opened", now, actor=None,
+                       data={"channel_id": item.case.channel_id,
+                             "rule_id": item.case.rule_id, "team_id": item.case.team_id})
                 # As it opened (a batch may have added the customer's next messages since).
                 self._fill(item.opened, ("case.opened", {**case_view(item.case),
                                                          "messages_in": 1}))
@@ -171,9 +174,6 @@ class CaseBook:
             sync_thread(item.thread, item.case)
             if isinstance(item.case, NewCase):
                 # Later messages of this batch update the row like any loaded case.
-                record(session, item.case.id, "opened", now, actor=None,
-                       data={"channel_id": item.case.channel_id,
-                             "rule_id": item.case.rule_id, "team_id": item.case.team_id})
                 self._current[item.thread.id] = attach(session, item.case)
 
     async def _insert(self, new: list[_Routing]) -> None:
