@@ -168,8 +168,8 @@ class CaseBook:
                        data={"channel_id": item.case.channel_id,
                              "rule_id": item.case.rule_id, "team_id": item.case.team_id})
                 # As it opened (a batch may have added the customer's next messages since).
-                self._fill(item.opened, ("case.opened", {**case_view(item.case),
-                                                         "messages_in": 1}))
+                self._fill(item.opened, ("case.opened", {
+                    **case_view(item.case), "case_id": item.case.id, "messages_in": 1}))
             self._fill(item.placed, history(session, item.case, now))
             sync_thread(item.thread, item.case)
             if isinstance(item.case, NewCase):

@@ -59,10 +59,12 @@ async def apply_items(
             raise TypeError(f"connector {channel.type} produced an unknown item {item!r}")
 
 
-async def _settle(batch: Batch | None) -> None:
-    """Before a query: write what the batch holds back (the session does not autoflush)."""
+async def _settle(batch: Batch | None, *, cases: bool = False) -> None:
+    """Before a query: write what the batch holds back (the session does not autoflush).
+    Its new cases wait for the batch's end (routed in one pass) unless the query is about
+    cases (a merge folds them)."""
     if batch is not None:
-        await batch.flush()
+        await batch.flush(cases=cases)
 
 
 def _jsonable(value: Any) -> Any:
@@ -181,7 +183,7 @@ async def apply_message(
             await queue_automatic(core, session, thread, channel, resolved.identity, ack.text)
 
     if resolved.auto_merge_from:
-        await _settle(batch)
+        await _settle(batch, cases=True)
     for other in resolved.auto_merge_from:
         mine = (await live_customer(session, resolved.customer.id)).id
         theirs = (await live_customer(session, other)).id

@@ -127,14 +127,15 @@ class Batch:
         self._pending.append((data, message, customer_id))
         return data
 
-    async def flush(self) -> None:
+    async def flush(self, *, cases: bool = True) -> None:
         """The batch's new cases, the session's changes, then the batch's new messages in
         one statement.
 
         Core, not the ORM: on SQLite the ORM inserts one row per statement (it cannot match
         RETURNING rows to objects there); rows are matched by their unique external id.
         """
-        await self.cases.flush()
+        if cases:
+            await self.cases.flush()
         await self.session.flush()
         pending, self._pending = self._pending, []
         if not pending:

@@ -92,3 +92,19 @@ async def test_lifecycle(make_omni: MakeOmni, window: int, steps: list[str],
         assert thread["case"]["resolved_at"] is None
     if count == 2:
         assert rows[0].status == "resolved" and rows[1].messages_in == 1
+
+
+async def test_live_events_of_a_case_carry_what_the_stream_scopes_by(omni: OmniServer) -> None:
+    bot = await Bot.start(omni)
+    events = await omni.core.bus.attach(None)
+    await bot.says("ada")
+    thread = await bot.thread_of("ada")
+    await set_status(omni, thread["id"], "resolved")
+    await bot.says("ada", "one more thing")
+    seen = [(e.type, e.data) for e in events.take() or [] if e.type.startswith("case.")]
+    events.close()
+    assert [t for t, _ in seen] == ["case.opened", "case.resolved", "case.reopened"]
+    for _, data in seen:
+        assert data["thread_id"] == thread["id"]
+        assert data["case_id"] == thread["case"]["id"]
+        assert "team_id" in data and "assignee_id" in data
