@@ -66,6 +66,7 @@ async def lock_agents(session: AsyncSession, agent_ids: Collection[int]) -> list
     agent wait for each other instead of both seeing room), fresh from the database."""
     if not agent_ids:
         return []
+    await session.flush()  # a fresh read must not overwrite this session's own changes
     rows = await session.scalars(
         select(Agent).where(Agent.id.in_(sorted(agent_ids))).order_by(Agent.id)
         .with_for_update().execution_options(populate_existing=True))

@@ -28,6 +28,7 @@ async def queue_heads(session: AsyncSession, team_ids: Sequence[int], limit: int
     """The first waiting cases of these teams' queues, locked (others' locked ones skipped)."""
     if not team_ids:
         return []
+    await session.flush()  # a fresh read must not overwrite this session's own changes
     rows = await session.scalars(
         select(Case).where(Case.team_id.in_(sorted(team_ids)), Case.queued_at.is_not(None),
                            Case.assignee_id.is_(None))

@@ -89,6 +89,7 @@ async def roster(session: AsyncSession, team_ids: Sequence[int],
     teams: dict[int, Team] = {}
     members: dict[int, list[int]] = {}
     if wanted:
+        await session.flush()  # a fresh read must not overwrite this session's own changes
         found = await session.scalars(
             select(Team).where(Team.id.in_(wanted)).order_by(Team.id).with_for_update()
             .execution_options(populate_existing=True))

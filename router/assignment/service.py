@@ -71,7 +71,8 @@ async def pull_next(core: Core, session: AsyncSession, agent_id: int) -> Case | 
 async def transfer(core: Core, session: AsyncSession, thread: Thread, *, team_id: int | None,
                    agent_id: int | None, reason: str, actor: str) -> Case:
     """Hand the thread's current case to another team and/or agent; history and clock stay."""
-    case = await session.get(Case, thread.case_id) if thread.case_id else None
+    case = await session.get(Case, thread.case_id, with_for_update=True,
+                             populate_existing=True) if thread.case_id else None
     if case is None or case.status == "resolved":
         raise Conflict(f"thread {thread.id} has no case in progress to transfer")
     if team_id is None and agent_id is None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -47,6 +47,13 @@ class _Routing:
     previous_agent: int | None
     opened: Slot | None
     placed: Slot
+    # What this transaction read and decided on: the thread's case, the reopen count.
+    read_case_id: int | None = None
+    read_reopens: int = 0
+
+
+class CaseConflict(Exception):
+    """Another replica opened or reopened this thread's case first: apply the event again."""
 
 
 class CaseBook:
@@ -103,7 +110,7 @@ class CaseBook:
             self._route.append(_Routing(
                 new, thread, customer, channel, msg.text,
                 case.assignee_id if case is not None else None, self._reserve(),
-                self._reserve()))
+                self._reserve(), read_case_id=thread.case_id))
             thread.status = "open"
             return
         case.messages_in += 1
@@ -118,6 +125,7 @@ class CaseBook:
             case.status = "open"
             thread.status = "open"
         elif case.status == "resolved":
+            read_reopens = case.reopen_count
             case.status = "open"
             case.reopened_at = now
             case.reopen_count += 1
@@ -128,7 +136,8 @@ class CaseBook:
                    data={"by": "customer", "channel_id": channel.id})
             queue_event(self.session, "case.reopened", case_event(case))
             self._route.append(_Routing(case, thread, customer, channel, msg.text,
-                                        case.assignee_id, None, self._reserve()))
+                                        case.assignee_id, None, self._reserve(),
+                                        read_case_id=case.id, read_reopens=read_reopens))
 
     async def flush(self) -> None:
         """Route and place what this batch opened or reopened; insert the new cases."""
@@ -136,6 +145,8 @@ class CaseBook:
         if not pending:
             return
         session = self.session
+        if not self.core.sqlite:
+            await self._recheck(pending)
         now = utcnow()
         rules = await load_rules(session)
         asks: list[Ask] = []
@@ -175,6 +186,27 @@ class CaseBook:
             if isinstance(item.case, NewCase):
                 # Later messages of this batch update the row like any loaded case.
                 self._current[item.thread.id] = attach(session, item.case)
+
+    async def _recheck(self, pending: list[_Routing]) -> None:
+        """PostgreSQL: lock the threads (and reopened cases) being routed and check that no
+        other replica opened or reopened their case since this batch read them (on SQLite
+        the batch holds the one write lock from its start). Only batches that route pay it."""
+        threads = {item.thread.id: item.read_case_id for item in pending}
+        rows = await self.session.execute(
+            select(Thread.id, Thread.case_id).where(Thread.id.in_(sorted(threads)))
+            .order_by(Thread.id).with_for_update())
+        for thread_id, case_id in rows:
+            if case_id != threads[thread_id]:
+                raise CaseConflict(f"thread {thread_id} got another case meanwhile")
+        reopened = {item.case.id: item.read_reopens for item in pending
+                    if isinstance(item.case, Case)}
+        if reopened:
+            found = await self.session.execute(
+                select(Case.id, Case.reopen_count, Case.status)
+                .where(Case.id.in_(sorted(reopened))).order_by(Case.id).with_for_update())
+            for case_id, count, status in found:
+                if count != reopened[case_id] or status != "resolved":
+                    raise CaseConflict(f"case {case_id} was reopened meanwhile")
 
     async def _insert(self, new: list[_Routing]) -> None:
         """One INSERT for the batch's new cases (matched back by thread: one each)."""

@@ -19,9 +19,17 @@ from router.models.base import utcnow
 from router.pagination import cursor_id, decode_cursor, split_page
 
 
-async def current_case(session: AsyncSession, thread: Thread) -> Case | None:
-    case: Case | None = await session.get(Case, thread.case_id) if thread.case_id else None
-    return case
+async def current_case(session: AsyncSession, thread: Thread, *,
+                       lock: bool = False) -> Case | None:
+    """The thread's current case; `lock`: row-locked and fresh (PostgreSQL), for a change
+    that must not cross a concurrent assignment."""
+    if thread.case_id is None:
+        return None
+    if lock:
+        await session.flush()  # a fresh read must not overwrite this session's own changes
+        return await session.get(Case, thread.case_id, with_for_update=True,
+                                 populate_existing=True)
+    return await session.get(Case, thread.case_id)
 
 
 async def on_agent_reply(session: AsyncSession, thread: Thread) -> None:
@@ -40,7 +48,7 @@ async def on_agent_reply(session: AsyncSession, thread: Thread) -> None:
 async def set_status(core: Core, session: AsyncSession, thread: Thread, status: str,
                      actor: str) -> None:
     """PATCH status: pending, resolved, or back to open (an agent reopening a resolved case)."""
-    case = await current_case(session, thread)
+    case = await current_case(session, thread, lock=True)
     if case is None:
         thread.status = status  # a thread nobody wrote in has no case to change
         return

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, InboundItem, InboundMessage, RawEvent
-from router.cases.book import CaseBook
+from router.cases.book import CaseBook, CaseConflict
 from router.channels.service import to_channel
 from router.core import EVENTS_KEY, Core
 from router.ingest.apply import apply_items
@@ -220,7 +220,7 @@ async def _one_by_one(core: Core, session: AsyncSession, events: list[InboundEve
 
 def _conflict(exc: Exception) -> bool:
     """Another worker or replica touched the same rows: try the event again later."""
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError | CaseConflict):
         return True
     # PostgreSQL's deadlock_detected and serialization_failure.
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in {

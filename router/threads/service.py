@@ -99,6 +99,8 @@ async def patch_thread(core: Core, session: AsyncSession, thread: Thread, patch:
     if "tags" in fields:
         fields["tags"] = sorted({t.strip() for t in fields["tags"] or [] if t.strip()})
     status = fields.pop("status", None)
+    if status is not None:
+        await set_status(core, session, thread, status, actor)
     for name, value in fields.items():
         setattr(thread, name, value)
     # Priority and tags belong to the case in progress too (its queue order, its reports).
@@ -109,8 +111,6 @@ async def patch_thread(core: Core, session: AsyncSession, thread: Thread, patch:
             case.priority_rank = priority_rank(fields["priority"])
         if "tags" in fields:
             case.tags = fields["tags"]
-    if status is not None:
-        await set_status(core, session, thread, status, actor)
     thread.updated_at = utcnow()
     await session.flush()
     queue_event(session, "thread.updated", thread_view(thread))
