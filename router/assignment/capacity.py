@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.cases.views import HELD
@@ -20,6 +20,16 @@ from router.models import Agent, Case
 # An agent whose capacity names neither the channel type nor "default" (Front and Help Scout
 # default to about this many conversations).
 FALLBACK_CAPACITY = 100
+
+
+# Built once: an inbound batch that routes asks these every time.
+LOCK_AGENTS = (select(Agent).where(Agent.id.in_(bindparam("ids", expanding=True)))
+               .order_by(Agent.id).with_for_update()
+               .execution_options(populate_existing=True))
+HELD_COUNTS = (select(Case.assignee_id, Case.channel_type, func.count())
+               .where(Case.assignee_id.in_(bindparam("ids", expanding=True)),
+                      Case.status.in_(HELD))
+               .group_by(Case.assignee_id, Case.channel_type))
 
 
 def pool(capacity: dict[str, int], channel_type: str | None) -> str:
@@ -67,9 +77,7 @@ async def lock_agents(session: AsyncSession, agent_ids: Collection[int]) -> list
     if not agent_ids:
         return []
     await session.flush()  # a fresh read must not overwrite this session's own changes
-    rows = await session.scalars(
-        select(Agent).where(Agent.id.in_(sorted(agent_ids))).order_by(Agent.id)
-        .with_for_update().execution_options(populate_existing=True))
+    rows = await session.scalars(LOCK_AGENTS, {"ids": sorted(agent_ids)})
     return list(rows)
 
 
@@ -78,10 +86,7 @@ async def loads(session: AsyncSession, agents: Collection[Agent]) -> dict[int, L
     out = {agent.id: Load(agent) for agent in agents}
     if not out:
         return out
-    rows = await session.execute(
-        select(Case.assignee_id, Case.channel_type, func.count())
-        .where(Case.assignee_id.in_(sorted(out)), Case.status.in_(HELD))
-        .group_by(Case.assignee_id, Case.channel_type))
+    rows = await session.execute(HELD_COUNTS, {"ids": sorted(out)})
     for agent_id, channel_type, count in rows:
         if agent_id is not None:
             out[agent_id].by_type[channel_type] = int(count)

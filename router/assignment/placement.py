@@ -14,13 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.assignment.capacity import Load, available, loads, lock_agents
 from router.models import Team, TeamMember
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Built once: an inbound batch that routes asks these every time.
+LOCK_TEAMS = (select(Team).where(Team.id.in_(bindparam("ids", expanding=True)))
+              .order_by(Team.id).with_for_update().execution_options(populate_existing=True))
+MEMBERS = (select(TeamMember.team_id, TeamMember.agent_id)
+           .where(TeamMember.team_id.in_(bindparam("ids", expanding=True)))
+           .order_by(TeamMember.agent_id))
 
 
 @dataclass(frozen=True)
@@ -90,13 +96,9 @@ async def roster(session: AsyncSession, team_ids: Sequence[int],
     members: dict[int, list[int]] = {}
     if wanted:
         await session.flush()  # a fresh read must not overwrite this session's own changes
-        found = await session.scalars(
-            select(Team).where(Team.id.in_(wanted)).order_by(Team.id).with_for_update()
-            .execution_options(populate_existing=True))
+        found = await session.scalars(LOCK_TEAMS, {"ids": wanted})
         teams = {team.id: team for team in found}
-        rows = await session.execute(
-            select(TeamMember.team_id, TeamMember.agent_id)
-            .where(TeamMember.team_id.in_(wanted)).order_by(TeamMember.agent_id))
+        rows = await session.execute(MEMBERS, {"ids": wanted})
         for team_id, agent_id in rows:
             members.setdefault(team_id, []).append(agent_id)
     agent_ids = {a for ids in members.values() for a in ids} | set(extra_agents)

@@ -16,22 +16,44 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from connectors.base import Channel, InboundMessage
 from router.assignment.placement import Ask, roster
 from router.cases import routing
-from router.cases.state import history, record, settle, sync_thread
+from router.cases.state import HISTORY_KEY, history, record, settle, sync_thread
 from router.cases.views import NewCase, case_event, case_view
 from router.core import EVENTS_KEY, Core, queue_event
-from router.models import Case, Customer, Thread
-from router.models.base import utcnow
+from router.customers.repository import CaseRef
+from router.models import Case, CaseEvent, Customer, Thread
+from router.models.base import UTCDateTime, utcnow
 from router.rules.engine import load_rules
 
 CASES: Table = Case.__table__  # type: ignore[assignment]
 INSERT_CASES = insert(CASES).returning(CASES.c.id, CASES.c.thread_id)
+INSERT_HISTORY = insert(CaseEvent)
+_LATER = or_(CASES.c.last_inbound_at.is_(None),
+             CASES.c.last_inbound_at <= bindparam("b_at", type_=UTCDateTime()))
+# Messages into open cases, all of a batch in one executemany (increments, so two replicas
+# counting into one case never lose one).
+BUMP = (update(CASES).where(CASES.c.id == bindparam("b_id")).values(
+    messages_in=CASES.c.messages_in + bindparam("b_n"),
+    last_inbound_at=when((_LATER, bindparam("b_at", type_=UTCDateTime())),
+                         else_=CASES.c.last_inbound_at),
+    last_inbound_channel_id=when((_LATER, bindparam("b_channel")),
+                                 else_=CASES.c.last_inbound_channel_id),
+    awaiting_since=func.coalesce(CASES.c.awaiting_since,
+                                 bindparam("b_since", type_=UTCDateTime())),
+    updated_at=bindparam("b_now", type_=UTCDateTime())))
+LOCK_THREADS = (select(Thread.id, Thread.case_id)
+                .where(Thread.id.in_(bindparam("ids", expanding=True)))
+                .order_by(Thread.id).with_for_update())
+LOCK_REOPENED = (select(Case.id, Case.reopen_count, Case.status)
+                 .where(Case.id.in_(bindparam("ids", expanding=True)))
+                 .order_by(Case.id).with_for_update())
 Slot = tuple[str, dict[str, Any]]
 
 
@@ -62,8 +84,25 @@ class CaseBook:
         self.session = session
         self.window = timedelta(seconds=core.settings.reopen_window_seconds)
         # The current case of each thread this batch touched (a NewCase until inserted).
-        self._current: dict[int, Case | NewCase | None] = {}
+        self._current: dict[int, Case | NewCase | CaseRef | None] = {}
         self._route: list[_Routing] = []
+        # Open cases that got messages: case id → [count, latest time, its channel, earliest].
+        self._bumps: dict[int, list[Any]] = {}
+
+    def know(self, thread: Thread, case: CaseRef | None) -> None:
+        """The thread's current case as the batch's prefetch read it."""
+        if (case is None) == (thread.case_id is None) and thread.id not in self._current:
+            self._current[thread.id] = case
+
+    def _bump(self, case_id: int, sent: datetime, channel_id: str) -> None:
+        found = self._bumps.get(case_id)
+        if found is None:
+            self._bumps[case_id] = [1, sent, channel_id, sent]
+            return
+        found[0] += 1
+        if sent >= found[1]:
+            found[1], found[2] = sent, channel_id
+        found[3] = min(found[3], sent)
 
     def forget(self) -> None:
         """A merge moved cases between threads with UPDATE statements: ask again."""
@@ -84,10 +123,9 @@ class CaseBook:
                     events[i] = event
                 return
 
-    async def _case_of(self, thread: Thread) -> Case | NewCase | None:
+    async def _case_of(self, thread: Thread) -> Case | NewCase | CaseRef | None:
         if thread.id in self._current:
             return self._current[thread.id]
-        # An identity-map hit for a known sender (the prefetch loaded it): no statement.
         case = await self.session.get(Case, thread.case_id) if thread.case_id else None
         self._current[thread.id] = case
         return case
@@ -113,6 +151,15 @@ class CaseBook:
                 self._reserve(), read_case_id=thread.case_id))
             thread.status = "open"
             return
+        if isinstance(case, CaseRef):
+            if case.status == "open":
+                # The common message: counted at flush by one statement for the batch.
+                self._bump(case.id, sent, channel.id)
+                return
+            # Pending or resolved: the whole row, to change its state (rare).
+            loaded = await self.session.get(Case, case.id)
+            assert loaded is not None
+            self._current[thread.id] = case = loaded
         case.messages_in += 1
         if case.last_inbound_at is None or sent >= case.last_inbound_at:
             case.last_inbound_at = sent
@@ -140,13 +187,34 @@ class CaseBook:
                                         read_case_id=case.id, read_reopens=read_reopens))
 
     async def flush(self) -> None:
-        """Route and place what this batch opened or reopened; insert the new cases."""
+        """Count messages into open cases; route and place what this batch opened or
+        reopened; insert the new cases."""
+        if self._bumps:
+            bumps, self._bumps = self._bumps, {}
+            now = utcnow()
+            await self.session.execute(BUMP, [
+                {"b_id": case_id, "b_n": n, "b_at": at, "b_channel": channel,
+                 "b_since": since, "b_now": now}
+                for case_id, (n, at, channel, since) in sorted(bumps.items())])
         pending, self._route = self._route, []
         if not pending:
             return
         session = self.session
         if not self.core.sqlite:
             await self._recheck(pending)
+        # History lines go in with one statement at the end (the ORM would insert them one
+        # by one on SQLite).
+        history_rows: list[dict[str, Any]] = []
+        session.info[HISTORY_KEY] = history_rows
+        try:
+            await self._route_all(pending)
+        finally:
+            session.info.pop(HISTORY_KEY, None)
+        if history_rows:
+            await session.execute(INSERT_HISTORY, history_rows)
+
+    async def _route_all(self, pending: list[_Routing]) -> None:
+        session = self.session
         now = utcnow()
         rules = await load_rules(session)
         asks: list[Ask] = []
@@ -192,18 +260,14 @@ class CaseBook:
         other replica opened or reopened their case since this batch read them (on SQLite
         the batch holds the one write lock from its start). Only batches that route pay it."""
         threads = {item.thread.id: item.read_case_id for item in pending}
-        rows = await self.session.execute(
-            select(Thread.id, Thread.case_id).where(Thread.id.in_(sorted(threads)))
-            .order_by(Thread.id).with_for_update())
+        rows = await self.session.execute(LOCK_THREADS, {"ids": sorted(threads)})
         for thread_id, case_id in rows:
             if case_id != threads[thread_id]:
                 raise CaseConflict(f"thread {thread_id} got another case meanwhile")
         reopened = {item.case.id: item.read_reopens for item in pending
                     if isinstance(item.case, Case)}
         if reopened:
-            found = await self.session.execute(
-                select(Case.id, Case.reopen_count, Case.status)
-                .where(Case.id.in_(sorted(reopened))).order_by(Case.id).with_for_update())
+            found = await self.session.execute(LOCK_REOPENED, {"ids": sorted(reopened)})
             for case_id, count, status in found:
                 if count != reopened[case_id] or status != "resolved":
                     raise CaseConflict(f"case {case_id} was reopened meanwhile")

@@ -24,7 +24,7 @@ from connectors.base import Channel, Connector, InboundMessage
 from router.cases.book import CaseBook
 from router.customers.identity import Resolved, clean_hints, identity_value, record_inbound
 from router.customers.repository import senders
-from router.models import Case, Customer, Identity, Message, Thread
+from router.models import Customer, Identity, Message, Thread
 from router.threads.repository import stored_external_ids
 from router.threads.views import NewMessage, message_view
 
@@ -38,8 +38,6 @@ class Sender:
     identity: Identity
     customer: Customer
     thread: Thread
-    # The thread's current case, held so the session keeps it (the book asks the session).
-    case: Case | None = None
 
 
 class Batch:
@@ -69,8 +67,8 @@ class Batch:
             found = await stored_external_ids(self.session, channel_id, external_ids)
             self._stored.update((channel_id, ext) for ext in found)
         for identity, customer, thread, case in await senders(self.session, identities):
-            self._senders[(identity.kind, identity.value)] = Sender(identity, customer, thread,
-                                                                    case)
+            self._senders[(identity.kind, identity.value)] = Sender(identity, customer, thread)
+            self.cases.know(thread, case)
 
     def stored(self, channel_id: str, external_id: str) -> bool | None:
         """Whether a message or alias has this id; None when only the database can tell."""
