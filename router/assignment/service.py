@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.assignment.capacity import available, loads, lock_agents
 from router.assignment.drain import drain_for_agent, drain_team
 from router.assignment.placement import Ask, roster
+from router.cases.counts import refresh_counts
 from router.cases.state import placed, record, synced, wake_overflow
 from router.cases.views import case_event
 from router.core import Core, queue_event
@@ -79,6 +80,7 @@ async def transfer(core: Core, session: AsyncSession, thread: Thread, *, team_id
         raise Unprocessable("say where to: team_id, agent_id or both",
                             extra={"errors": [{"field": "team_id", "message": "missing"}]})
     now = utcnow()
+    await refresh_counts(session, case, thread)
     before = {"team_id": case.team_id, "agent_id": case.assignee_id}
     target_team = team_id if team_id is not None else case.team_id
     if team_id is not None and await session.get(Team, team_id) is None:

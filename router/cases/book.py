@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
-from sqlalchemy import case as when
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -35,16 +34,10 @@ from router.rules.engine import load_rules
 CASES: Table = Case.__table__  # type: ignore[assignment]
 INSERT_CASES = insert(CASES).returning(CASES.c.id, CASES.c.thread_id)
 INSERT_HISTORY = insert(CaseEvent)
-_LATER = or_(CASES.c.last_inbound_at.is_(None),
-             CASES.c.last_inbound_at <= bindparam("b_at", type_=UTCDateTime()))
-# Messages into open cases, all of a batch in one executemany (increments, so two replicas
-# counting into one case never lose one).
-BUMP = (update(CASES).where(CASES.c.id == bindparam("b_id")).values(
-    messages_in=CASES.c.messages_in + bindparam("b_n"),
-    last_inbound_at=when((_LATER, bindparam("b_at", type_=UTCDateTime())),
-                         else_=CASES.c.last_inbound_at),
-    last_inbound_channel_id=when((_LATER, bindparam("b_channel")),
-                                 else_=CASES.c.last_inbound_channel_id),
+# The next-response clock of open cases the customer wrote to again after an answer, all
+# of a batch in one executemany (the message count is taken from the messages themselves:
+# router/cases/counts.py).
+AWAIT = (update(CASES).where(CASES.c.id == bindparam("b_id")).values(
     awaiting_since=func.coalesce(CASES.c.awaiting_since,
                                  bindparam("b_since", type_=UTCDateTime())),
     updated_at=bindparam("b_now", type_=UTCDateTime())))
@@ -86,23 +79,13 @@ class CaseBook:
         # The current case of each thread this batch touched (a NewCase until inserted).
         self._current: dict[int, Case | NewCase | CaseRef | None] = {}
         self._route: list[_Routing] = []
-        # Open cases that got messages: case id → [count, latest time, its channel, earliest].
-        self._bumps: dict[int, list[Any]] = {}
+        # Open cases answered before that the customer wrote to again: id → earliest time.
+        self._awaiting: dict[int, datetime] = {}
 
     def know(self, thread: Thread, case: CaseRef | None) -> None:
         """The thread's current case as the batch's prefetch read it."""
         if (case is None) == (thread.case_id is None) and thread.id not in self._current:
             self._current[thread.id] = case
-
-    def _bump(self, case_id: int, sent: datetime, channel_id: str) -> None:
-        found = self._bumps.get(case_id)
-        if found is None:
-            self._bumps[case_id] = [1, sent, channel_id, sent]
-            return
-        found[0] += 1
-        if sent >= found[1]:
-            found[1], found[2] = sent, channel_id
-        found[3] = min(found[3], sent)
 
     def forget(self) -> None:
         """A merge moved cases between threads with UPDATE statements: ask again."""
@@ -153,8 +136,11 @@ class CaseBook:
             return
         if isinstance(case, CaseRef):
             if case.status == "open":
-                # The common message: counted at flush by one statement for the batch.
-                self._bump(case.id, sent, channel.id)
+                # The common message: nothing to write unless the customer writes again
+                # after an answer (the next-response clock starts then).
+                if case.awaiting_since is None:
+                    known = self._awaiting.get(case.id)
+                    self._awaiting[case.id] = sent if known is None else min(known, sent)
                 return
             # Pending or resolved: the whole row, to change its state (rare).
             loaded = await self.session.get(Case, case.id)
@@ -187,15 +173,14 @@ class CaseBook:
                                         read_case_id=case.id, read_reopens=read_reopens))
 
     async def flush(self) -> None:
-        """Count messages into open cases; route and place what this batch opened or
+        """Start next-response clocks; route and place what this batch opened or
         reopened; insert the new cases."""
-        if self._bumps:
-            bumps, self._bumps = self._bumps, {}
+        if self._awaiting:
+            awaiting, self._awaiting = self._awaiting, {}
             now = utcnow()
-            await self.session.execute(BUMP, [
-                {"b_id": case_id, "b_n": n, "b_at": at, "b_channel": channel,
-                 "b_since": since, "b_now": now}
-                for case_id, (n, at, channel, since) in sorted(bumps.items())])
+            await self.session.execute(AWAIT, [
+                {"b_id": case_id, "b_since": since, "b_now": now}
+                for case_id, since in sorted(awaiting.items())])
         pending, self._route = self._route, []
         if not pending:
             return

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.assignment.drain import drain_for_agent
+from router.cases.counts import refresh_counts
 from router.cases.state import record, sync_thread
 from router.cases.views import HELD, case_event
 from router.core import queue_event
@@ -42,7 +43,7 @@ async def fold_cases(session: AsyncSession, target: Thread, source: Thread,
     snapshot["target_case"] = {"id": t_case.id, **_kept(t_case)}
     snapshot["source_case"] = {"id": s_case.id, **_kept(s_case)}
     t_case.opened_at = min(t_case.opened_at, s_case.opened_at)
-    t_case.messages_in += s_case.messages_in
+    await refresh_counts(session, t_case, target)  # both threads' messages are here now
     if s_case.awaiting_since and (t_case.awaiting_since is None
                                   or s_case.awaiting_since < t_case.awaiting_since):
         t_case.awaiting_since = s_case.awaiting_since

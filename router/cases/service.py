@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.assignment.drain import drain_for_agent
 from router.assignment.placement import Ask, roster
+from router.cases.counts import live_counts, refresh_counts
 from router.cases.state import placed, record, sync_thread
 from router.cases.views import HELD, PRIORITY_RANK, case_event, case_view
 from router.core import Core, queue_event
@@ -38,6 +39,7 @@ async def on_agent_reply(session: AsyncSession, thread: Thread) -> None:
     if case is None or case.status not in HELD:
         return
     now = utcnow()
+    await refresh_counts(session, case, thread)
     case.agent_replies += 1
     if case.first_response_at is None:
         case.first_response_at = now
@@ -72,6 +74,7 @@ async def set_status(core: Core, session: AsyncSession, thread: Thread, status: 
         placed(session, case, found.pick(Ask(case.team_id, case.channel_type,
                                              case.assignee_id), now), now)
     else:
+        await refresh_counts(session, case, thread)
         record(session, case.id, status, now, actor=actor)
         case.status = status
     sync_thread(thread, case)
@@ -81,6 +84,7 @@ async def resolve(core: Core, session: AsyncSession, thread: Thread, case: Case,
                   *, by: str) -> None:
     """Resolved: the clock stops, the agent's capacity frees and their queue drains now."""
     now = utcnow()
+    await refresh_counts(session, case, thread)
     freed = case.assignee_id
     case.status = "resolved"
     case.resolved_at = now
@@ -104,7 +108,14 @@ async def list_cases(session: AsyncSession, thread: Thread, cursor: str | None,
         query = query.where(Case.id < cursor_id(last_id))
     rows = list(await session.scalars(query.order_by(Case.id.desc()).limit(limit + 1)))
     rows, next_cursor = split_page(rows, limit, lambda c: [c.id])
-    return [case_view(row) for row in rows], next_cursor
+    counts = await live_counts(session, rows)
+    return [_counted(case_view(row), counts) for row in rows], next_cursor
+
+
+def _counted(view: dict[str, Any], counts: dict[int, int]) -> dict[str, Any]:
+    if view["id"] in counts:
+        view["messages_in"] = max(counts[view["id"]], view["messages_in"])
+    return view
 
 
 async def queue_position(session: AsyncSession, case: Case) -> int | None:
@@ -137,8 +148,10 @@ async def case_facts(session: AsyncSession, threads: Iterable[Thread]) -> dict[i
                                       for t in threads}
     if not by_case:
         return out
-    for case in await session.scalars(select(Case).where(Case.id.in_(sorted(by_case)))):
-        out[by_case[case.id]] = {"case": case_view(case),
+    rows = list(await session.scalars(select(Case).where(Case.id.in_(sorted(by_case)))))
+    counts = await live_counts(session, rows)
+    for case in rows:
+        out[by_case[case.id]] = {"case": _counted(case_view(case), counts),
                                  "queue_position": await queue_position(session, case)}
     return out
 

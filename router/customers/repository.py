@@ -24,7 +24,8 @@ async def find_identity(session: AsyncSession, kind: str, value: str) -> Identit
 # customer, that one's thread and what the case lifecycle decides on of the thread's current
 # case (so a known sender's message needs no query of its own, and no ORM object, for it).
 SENDERS = (
-    select(Identity, Customer, Thread, Case.status, Case.resolved_at, Case.assignee_id)
+    select(Identity, Customer, Thread, Case.status, Case.resolved_at, Case.assignee_id,
+           Case.awaiting_since)
     .join(Customer, Customer.id == Identity.customer_id)
     .join(Thread, Thread.customer_id == Customer.id)
     .outerjoin(Case, Case.id == Thread.case_id)
@@ -41,6 +42,7 @@ class CaseRef:
     status: str
     resolved_at: datetime | None
     assignee_id: int | None
+    awaiting_since: datetime | None
 
 
 async def senders(
@@ -51,10 +53,10 @@ async def senders(
     found: list[tuple[Identity, Customer, Thread, CaseRef | None]] = []
     for kind, wanted in values.items():
         rows = await session.execute(SENDERS, {"kind": kind, "values": sorted(wanted)})
-        for identity, customer, thread, status, resolved_at, assignee_id in rows:
+        for identity, customer, thread, status, resolved_at, assignee_id, since in rows:
             ref = None
             if thread.case_id is not None and status is not None:
-                ref = CaseRef(thread.case_id, status, resolved_at, assignee_id)
+                ref = CaseRef(thread.case_id, status, resolved_at, assignee_id, since)
             found.append((identity, customer, thread, ref))
     return found
 

@@ -54,7 +54,8 @@ def _serve(env: dict[str, str], tmp_path: Path, name: str) -> Iterator[str]:
                 if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                     break
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start: {(tmp_path / f'{name}.log').read_text()}")
+                output = (tmp_path / f"{name}.log").read_text()
+                raise RuntimeError(f"{name} did not start: {output}")
             time.sleep(0.1)
         yield url
     finally:
@@ -172,7 +173,8 @@ async def test_two_replicas_flooded_never_overfill_nor_double_assign(
             await asyncio.sleep(0.2)
         _check(state)
         assert sorted(state["held"].values()) == [CAPACITY] * len(agents)
-        assert all(c.messages_in == MESSAGES for c in state["cases"])
+        sample = (await clients[1].get(f"/v1/threads/{state['cases'][0].thread_id}")).json()
+        assert sample["case"]["messages_in"] == MESSAGES
 
         # Agents resolve what they hold, on both replicas at once; each resolve hands the
         # agent the next queued case of their team, until nothing waits.
