@@ -30,6 +30,7 @@ async def on_agent_available(core: Core, session: AsyncSession, agent_id: int) -
 
 async def on_agent_unavailable(core: Core, session: AsyncSession, agent_id: int) -> None:
     """The agent went away or offline: teams that release cases put theirs back to work."""
+    await session.flush()  # the presence change first: the reads below are fresh
     now = utcnow()
     releasing = list(await session.scalars(
         select(Team.id).join(TeamMember, TeamMember.team_id == Team.id)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep
+from router.errors import Unprocessable
 from router.ids import IdPath, IdQuery
 from router.openapi_docs import problems
 from router.outbox.service import ReplyRequest, queue_reply
@@ -26,23 +27,39 @@ from router.threads.views import message_view
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 
 
+def _assignee(value: str | None, me: int | None) -> int | str | None:
+    if value == "me":
+        if me is None:
+            raise Unprocessable("assignee_id=me needs an agent's API key",
+                                extra={"errors": [{"field": "assignee_id",
+                                                   "message": "key has no agent"}]})
+        return me
+    return int(value) if value is not None and value != "none" else value
+
+
 @router.get("", summary="List threads", response_model=Page[ThreadOut],
             responses=problems(400, 401, 422))
 async def list_(
-    core: CoreDep, session: ReadDep, _: AgentDep,
+    core: CoreDep, session: ReadDep, principal: AgentDep,
     status_: Annotated[ThreadStatus | None, Query(alias="status")] = None,
     assignee: Annotated[str | None, Query(max_length=200)] = None,
     channel_id: Annotated[str | None, Query(max_length=32)] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
     customer_id: IdQuery = None,
+    team_id: IdQuery = None,
+    assignee_id: Annotated[str | None, Query(
+        pattern=r"^(me|none|[1-9][0-9]{0,18})$",
+        description="an agent id, `me` (the key's agent) or `none` (unassigned)")] = None,
     updated_since: datetime | None = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> dict[str, Any]:
-    """Threads by newest activity first, filtered by status, assignee, channel, tag or customer."""
+    """Threads by newest activity first, filtered by status, assignee, team, channel, tag or
+    customer."""
     items, next_cursor = await list_threads(
         core, session, status=status_, assignee=assignee, channel_id=channel_id, tag=tag,
-        customer_id=customer_id, updated_since=updated_since, cursor=cursor, limit=limit)
+        customer_id=customer_id, updated_since=updated_since, cursor=cursor, limit=limit,
+        team_id=team_id, assignee_id=_assignee(assignee_id, principal.agent_id))
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -39,8 +39,15 @@ async def list_threads(
     core: Core, session: AsyncSession, *, status: str | None, assignee: str | None,
     channel_id: str | None, tag: str | None, customer_id: int | None,
     updated_since: datetime | None, cursor: str | None, limit: int,
+    team_id: int | None = None, assignee_id: int | str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = select(Thread).where(Thread.hidden.is_(False))
+    if team_id is not None:
+        query = query.where(Thread.team_id == team_id)
+    if assignee_id == "none":
+        query = query.where(Thread.assignee_id.is_(None))
+    elif isinstance(assignee_id, int):
+        query = query.where(Thread.assignee_id == assignee_id)
     if status:
         query = query.where(Thread.status == status)
     if assignee:

@@ -203,3 +203,29 @@ async def test_manual_teams_pull_the_head_of_the_queue(omni: OmniServer) -> None
     admin = await omni.client.post("/v1/agents/me/next")
     assert admin.status_code == 403
     assert admin.headers["content-type"] == "application/problem+json"
+
+
+async def test_thread_list_filters_by_team_and_assignee(omni: OmniServer) -> None:
+    agent = await make_agent(omni, "solo", capacity={"default": 1})
+    team = await make_team(omni, "line 1", [agent])
+    other = await make_team(omni, "line 2", [])
+    bot = await Bot.start(omni, default_team=team)
+    await bot.says("first")
+    await bot.says("second")
+    first, second = await bot.thread_of("first"), await bot.thread_of("second")
+
+    async def ids(headers: dict[str, str] | None = None, **params: object) -> list[int]:
+        answer = await omni.client.get("/v1/threads", params=params, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return sorted(t["id"] for t in answer.json()["items"])
+
+    assert await ids(team_id=team) == sorted([first["id"], second["id"]])
+    assert await ids(team_id=other) == []
+    assert await ids(assignee_id="none") == [second["id"]]
+    assert await ids(assignee_id=agent) == [first["id"]]
+    key = await agent_key(omni, agent)
+    assert await ids({"Authorization": f"Bearer {key}"}, assignee_id="me") == [first["id"]]
+    for bad in ("me", "someone"):
+        answer = await omni.client.get("/v1/threads", params={"assignee_id": bad})
+        assert answer.status_code == 422
+        assert answer.headers["content-type"] == "application/problem+json"
