@@ -214,6 +214,7 @@ class CaseBook:
                 # A reopened case goes back to the agent who had it if they can take it; a
                 # new one to the customer's previous agent if the team is sticky.
                 asks.append(Ask(item.case.team_id, item.case.channel_type, item.previous_agent,
+                                prefer_member_only=item.case.team_id is not None,
                                 sticky_only=isinstance(item.case, NewCase)))
         team_ids = [a.team_id for a in asks if a.team_id is not None]
         found_roster = await roster(session, team_ids,

@@ -71,8 +71,9 @@ async def set_status(core: Core, session: AsyncSession, thread: Thread, status: 
         # Back to whoever had it if they can take it, else the team's strategy.
         found = await roster(session, [case.team_id] if case.team_id else [],
                              [case.assignee_id] if case.assignee_id else [])
-        placed(session, case, found.pick(Ask(case.team_id, case.channel_type,
-                                             case.assignee_id), now), now)
+        placed(session, case, found.pick(Ask(
+            case.team_id, case.channel_type, case.assignee_id,
+            prefer_member_only=case.team_id is not None), now), now)
     else:
         await refresh_counts(session, case, thread)
         record(session, case.id, status, now, actor=actor)

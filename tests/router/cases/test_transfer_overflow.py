@@ -121,3 +121,21 @@ async def test_overflow_waits_for_its_moment(omni: OmniServer) -> None:
         (upcoming - row.queued_at).total_seconds() - 3600) < 1
     async with omni.core.reads() as session:
         assert (await session.get(Agent, 1)) is not None
+
+
+async def test_a_reopened_case_without_a_team_stays_with_its_agent(omni: OmniServer) -> None:
+    agent = await make_agent(omni, "picked")
+    bot = await Bot.start(omni)
+    await bot.says("ada")
+    thread = await bot.thread_of("ada")
+    moved = await omni.client.post(f"/v1/threads/{thread['id']}/transfer",
+                                   json={"agent_id": agent, "reason": "mine"})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["team_id"], moved.json()["assignee_id"]) == (None, agent)
+    resolved = await omni.client.patch(f"/v1/threads/{thread['id']}",
+                                       json={"status": "resolved"})
+    assert resolved.status_code == 200
+    await bot.says("ada", "one more question")
+    again = await bot.thread_of("ada")
+    assert (again["status"], again["assignee_id"], again["case"]["reopen_count"]) == (
+        "open", agent, 1)
