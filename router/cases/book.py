@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from connectors.base import Channel, InboundMessage
 from router.assignment.placement import Ask, roster
@@ -238,8 +237,10 @@ class CaseBook:
             self._fill(item.placed, history(session, item.case, now))
             sync_thread(item.thread, item.case)
             if isinstance(item.case, NewCase):
-                # Later messages of this batch update the row like any loaded case.
-                self._current[item.thread.id] = attach(session, item.case)
+                # Later messages of this batch see the inserted row as a known sender's do.
+                self._current[item.thread.id] = CaseRef(
+                    item.case.id, item.case.status, None, item.case.assignee_id,
+                    item.case.awaiting_since)
 
     async def _recheck(self, pending: list[_Routing]) -> None:
         """PostgreSQL: lock the threads (and reopened cases) being routed and check that no
@@ -266,14 +267,3 @@ class CaseBook:
         for case in cases:
             case.id = ids[case.thread_id]
 
-
-def attach(session: AsyncSession, case: NewCase) -> Case:
-    """The inserted row as a persistent ORM object, every column set (nothing to lazy-load)."""
-    values = case.row()
-    row = Case(id=case.id, **values)
-    for column in CASES.columns:
-        if column.key not in values and column.key != "id":
-            setattr(row, column.key, None)
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
