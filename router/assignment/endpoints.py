@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.assignment.service import pull_next, transfer
 from router.auth.deps import AgentDep, CoreDep, SessionDep
@@ -34,7 +35,7 @@ async def transfer_(thread_id: IdPath, body: TransferIn, core: CoreDep, session:
     return await thread_detail(core, session, thread)
 
 
-async def _note(session: SessionDep, team_id: int | None, agent_id: int | None,
+async def _note(session: AsyncSession, team_id: int | None, agent_id: int | None,
                 reason: str) -> str:
     where: list[str] = []
     if agent_id is not None:

@@ -22,6 +22,9 @@ from router.errors import Conflict, NotFound, Unprocessable
 from router.models import Agent, Case, Team, TeamMember, Thread
 from router.models.base import utcnow
 
+# Released cases are re-placed most urgent and oldest first.
+_QUEUE_ORDER = (Case.priority_rank, Case.opened_at, Case.id)
+
 
 async def on_agent_available(core: Core, session: AsyncSession, agent_id: int) -> None:
     """The agent may take more now (online, more capacity, a case resolved or handed on)."""
@@ -123,5 +126,3 @@ async def transfer(core: Core, session: AsyncSession, thread: Thread, *, team_id
         await drain_for_agent(session, freed, now)
     return case
 
-
-_QUEUE_ORDER = (Case.priority_rank, Case.opened_at, Case.id)

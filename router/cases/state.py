@@ -86,7 +86,8 @@ def placed(session: AsyncSession, case: Case | NewCase, agent_id: int | None,
 
 def assigned(session: AsyncSession, case: Case | NewCase, agent_id: int, now: datetime,
              actor: str | None = "omniroute") -> None:
-    placed(session, case, agent_id, now)
+    settle(case, agent_id, now)
+    announce(session, case, now, actor)
 
 
 async def thread_of_case(session: AsyncSession, case: Case) -> Thread | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from router.auth.keys import create_key
-from router.models import Agent, Case, CaseEvent, Team, TeamMember
+from router.models import Agent, Case, CaseEvent, Identity, Team, TeamMember, Thread
 from tests.apichannel import inbound, post_inbound
 from tests.omni import OmniServer
 
@@ -69,8 +69,6 @@ class Bot:
 
     async def thread_of(self, user: str) -> dict[str, Any]:
         async with self.omni.core.reads() as session:
-            from router.models import Identity, Thread
-
             identity = await session.scalar(select(Identity).where(
                 Identity.value == f"{self.channel_id}:{user}"))
             assert identity is not None

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from router.assignment.service import on_agent_available, on_agent_unavailable, on_team_changed
-from router.models import Agent, TeamMember
+from router.models import Agent, Team, TeamMember
 from tests.omni import OmniServer
 from tests.router.cases.support import (
     Bot,
@@ -125,7 +125,8 @@ async def test_sticky_only_to_an_available_agent(
         assert agent is not None
         agent.presence = previous.get("presence", "online")
         agent.capacity = previous.get("capacity", agent.capacity)
-        team_row = await session.get(__import__("router.models", fromlist=["Team"]).Team, team)
+        team_row = await session.get(Team, team)
+        assert team_row is not None
         team_row.last_agent_id = first  # round robin alone would pick `second` again
     await bot.says("ada", "me again")
     rows = await cases(omni)
