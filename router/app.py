@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from connectors.registry import load_connectors
 from router.access_log import install_redaction
 from router.agents.presence import PresenceTracker
+from router.assignment.overflow import run_overflow
 from router.core import Core
 from router.crypto import SecretBox
 from router.db import create_engine, session_factory, sqlite_file
@@ -187,6 +188,8 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["inbound"] = asyncio.create_task(run_inbound_worker(core),
                                                               name="omniroute-inbound")
                 core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
+                core.workers["overflow"] = asyncio.create_task(run_overflow(core),
+                                                               name="omniroute-overflow")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
                 settle_heap()

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # adds an empty claim per wake-up (bench/NOTES.md, third pass): raise it for many busy
     # channels whose batches wait on the database more than on this process's CPU.
     ingest_concurrency: int = Field(default=1, ge=1)
+    # A customer writing within this long of a case's resolution reopens it; later, a new
+    # case starts (SUPPORT_PRACTICE: reopen rate is one of the headline numbers).
+    reopen_window_seconds: int = Field(default=7 * 86_400, ge=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)

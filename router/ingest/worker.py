@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, InboundItem, InboundMessage, RawEvent
+from router.cases.book import CaseBook, CaseConflict
 from router.channels.service import to_channel
 from router.core import EVENTS_KEY, Core
 from router.ingest.apply import NOTE_LIMIT, Outcome, apply_items
@@ -192,7 +193,7 @@ async def _together(core: Core, session: AsyncSession, events: list[Claimed],
             channels[event.channel_id] = await _channel(core, session, event.channel_id)
         channel = channels[event.channel_id]
         parsed.append((event, _checked(channel), _parse(core, event, _checked(channel))))
-    batch = Batch(session)
+    batch = Batch(session, CaseBook(core, session))
     await batch.prefetch(
         (channel, core.connector(channel.type), item)
         for _event, channel, items in parsed for item in items
@@ -259,7 +260,7 @@ def _note(otherwise: dict[int, tuple[str, str | None]], event_id: int,
 
 def _conflict(exc: Exception) -> bool:
     """Another worker or replica touched the same rows: try the event again later."""
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError | CaseConflict):
         return True
     # PostgreSQL's deadlock_detected and serialization_failure.
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in {

@@ -29,7 +29,7 @@ from router.models import (
 )
 from router.models.base import utcnow
 from router.outbox.health import deliveries_failing, deliveries_recovered
-from router.outbox.routing import channel_chain, identity_for_channel
+from router.outbox.reply_channel import channel_chain, identity_for_channel
 from router.outbox.service import add_system_note
 from router.threads.views import message_view
 

@@ -19,7 +19,7 @@ from connectors.base import OutboundAttachment, OutboundMessage, Recipient, Repl
 from router.core import Core
 from router.models import ChannelRow, Identity, Message, OutboxItem
 from router.models.base import UTCDateTime
-from router.outbox.routing import recipient_id
+from router.outbox.reply_channel import recipient_id
 from router.threads.tokens import thread_token
 
 # How many earlier provider ids of the conversation a connector gets (e-mail threading).

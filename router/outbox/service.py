@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel
+from router.cases.service import on_agent_reply
 from router.core import Core, queue_event, wake_outbox
 from router.errors import ReplyWindowClosed, Unprocessable
 from router.logs import request_id
 from router.models import ChannelRow, Identity, Message, OutboxItem, Thread
 from router.models.base import utcnow
-from router.outbox.routing import channel_chain, identity_for_channel
+from router.outbox.reply_channel import channel_chain, identity_for_channel
 from router.threads.views import message_view, thread_view
 
 
@@ -133,6 +134,7 @@ async def queue_reply(
                            request_id=request_id.get()))
     if thread.first_response_at is None:
         thread.first_response_at = now
+    await on_agent_reply(session, thread)
     thread.last_message_at = now
     thread.updated_at = now
     await session.flush()
