@@ -34,6 +34,7 @@ from router.problems import install as install_problem_handlers
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
+from router.sla.scheduler import SlaScheduler
 from router.sqlite_loop import Checkpointer
 
 log = logging.getLogger("omniroute")
@@ -142,6 +143,10 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["inbound"] = asyncio.create_task(run_inbound_worker(core),
                                                               name="omniroute-inbound")
                 core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
+                sla = SlaScheduler(core)
+                app.state.sla_scheduler = sla
+                core.sla_wakeup = sla.wake
+                core.workers["sla"] = asyncio.create_task(sla.run(), name="omniroute-sla")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
                 settle_heap()

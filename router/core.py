@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 EVENTS_KEY = "omniroute.events"
 OUTBOX_KEY = "omniroute.outbox"
+# The earliest SLA timer a transaction armed (router/sla/timers.py): wakes the scheduler.
+SLA_WAKE_KEY = "omniroute.sla_wake"
 
 
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
@@ -57,6 +60,8 @@ class Core:
     receivers: Receivers = field(init=False)
     # SQLite has one writer; queueing writers here beats SQLite's sleeping busy handler.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set by the lifespan when this replica runs the SLA scheduler.
+    sla_wakeup: Callable[[datetime], None] | None = None
 
     @property
     def sqlite(self) -> bool:
@@ -77,6 +82,9 @@ class Core:
                 raise
             events = session.info.pop(EVENTS_KEY, None)
             wake = session.info.pop(OUTBOX_KEY, False)
+            sla_due = session.info.pop(SLA_WAKE_KEY, None)
+        if sla_due is not None and self.sla_wakeup is not None:
+            self.sla_wakeup(sla_due)
         if wake:
             self.outbox_wakeup.set()
         if events:

@@ -45,6 +45,11 @@ class Metrics:
             ["channel_type", "permanent"], registry=self.registry,
         )
 
+        self.sla_breaches = Counter(
+            "omniroute_sla_breaches_total", "SLA breaches recorded on cases", ["metric"],
+            registry=self.registry,
+        )
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.request_seconds.labels(route).observe(seconds)

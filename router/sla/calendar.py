@@ -9,6 +9,7 @@ means calendar time: open around the clock.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -90,7 +91,7 @@ def parse_weekly(weekly: Mapping[str, Sequence[Sequence[str]]]) -> tuple[
                     "the next day)")
             spans.append((start, stop))
         spans.sort()
-        for (a_start, a_stop), (b_start, _b) in zip(spans, spans[1:], strict=False):
+        for (a_start, a_stop), (b_start, _b) in itertools.pairwise(spans):
             if b_start < a_stop:
                 raise CalendarError(f"{name}: intervals overlap ({_hhmm(a_start)}-"
                                     f"{_hhmm(a_stop)} and one starting {_hhmm(b_start)})")
