@@ -8,6 +8,7 @@ from connectors.base import Connector
 from router.channels.endpoints import router as channels
 from router.customers.endpoints import router as customers
 from router.events.endpoints import router as events
+from router.experiments.endpoints import router as experiments
 from router.ops.health import router as health
 from router.ops.inbound_events import router as inbound_events
 from router.ops.keys import router as keys
@@ -18,7 +19,7 @@ from router.threads.endpoints import router as threads
 
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
     for router in (health, channels, customers, threads, media, events, inbound_events, keys,
-                   hours_router, policies_router):
+                   hours_router, policies_router, experiments):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())

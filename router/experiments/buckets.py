@@ -1,0 +1,55 @@
+"""Which bucket a customer falls in: a deterministic hash, so one customer sees one level."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.models.cases import Case
+from router.models.sla import Experiment
+
+
+def unit_hash(experiment_id: int, customer_id: int) -> float:
+    """SHA-256 of "experiment:customer" as a number uniform in [0, 1)."""
+    digest = hashlib.sha256(f"{experiment_id}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def assign_bucket(experiment: Experiment, customer_id: int) -> str:
+    """The bucket whose share of [0, 1) (by weight, in listed order) holds the hash."""
+    buckets: list[dict[str, Any]] = list(experiment.buckets or [])
+    total = sum(float(b["weight"]) for b in buckets)
+    point = unit_hash(experiment.id, customer_id) * total
+    edge = 0.0
+    for bucket in buckets:
+        edge += float(bucket["weight"])
+        if point < edge:
+            return str(bucket["name"])
+    return str(buckets[-1]["name"])
+
+
+def matches(experiment: Experiment, channel_type: str | None, team_id: int | None) -> bool:
+    """Running, and the case fits the filter (a filter left out matches everything)."""
+    if experiment.status != "running":
+        return False
+    wanted = experiment.filter or {}
+    types = wanted.get("channel_types")
+    if types and channel_type not in types:
+        return False
+    team = wanted.get("team_id")
+    return team is None or team == team_id
+
+
+async def place_case(session: AsyncSession, case: Case) -> Experiment | None:
+    """Put a new case in the first running experiment it matches (oldest first)."""
+    running = (await session.scalars(select(Experiment).where(Experiment.status == "running")
+                                     .order_by(Experiment.id))).all()
+    for experiment in running:
+        if matches(experiment, case.channel_type, case.team_id):
+            case.experiment_id = experiment.id
+            case.experiment_bucket = assign_bucket(experiment, case.customer_id)
+            return experiment
+    return None
