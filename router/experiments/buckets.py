@@ -1,4 +1,4 @@
-"""Which bucket a customer falls in: a deterministic hash, so one customer sees one level."""
+"""Which bucket a customer falls in: deterministic, so one customer sees one service level."""
 
 from __future__ import annotations
 
@@ -12,14 +12,30 @@ from router.models.cases import Case
 from router.models.sla import Experiment
 
 
+# Customers are split in blocks of this many consecutive ids; each block is shuffled by the
+# hash, so any run of customers holds the weights to about one block's rounding (1 %), where
+# a hash alone drifts by its binomial noise (±1.5 % at 1,000 customers, ±3 % one time in 20).
+BLOCK = 100
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
 def unit_hash(experiment_id: int, customer_id: int) -> float:
-    """SHA-256 of "experiment:customer" as a number uniform in [0, 1)."""
-    digest = hashlib.sha256(f"{experiment_id}:{customer_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    """The customer's place in [0, 1): permuted-block randomisation keyed by SHA-256.
+
+    The block of `customer_id` is put in a random order fixed by SHA-256 of
+    "experiment:block:slot"; the customer's rank in that order, centred, is the place.
+    Deterministic in (experiment, customer): one customer never sees two service levels.
+    """
+    block, slot = divmod(customer_id, BLOCK)
+    order = sorted(range(BLOCK), key=lambda n: _digest(f"{experiment_id}:{block}:{n}"))
+    return (order.index(slot) + 0.5) / BLOCK
 
 
 def assign_bucket(experiment: Experiment, customer_id: int) -> str:
-    """The bucket whose share of [0, 1) (by weight, in listed order) holds the hash."""
+    """The bucket whose share of [0, 1) (by weight, in listed order) holds the place."""
     buckets: list[dict[str, Any]] = list(experiment.buckets or [])
     total = sum(float(b["weight"]) for b in buckets)
     point = unit_hash(experiment.id, customer_id) * total

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.experiments.buckets import place_case
 from router.models.cases import Case
 from router.sla import clock, timers
 from router.sla.clock import SlaContext
@@ -23,9 +24,11 @@ async def context_of(session: AsyncSession, case: Case) -> SlaContext | None:
 async def case_opened(session: AsyncSession, case: Case, message_at: datetime,
                       received_at: datetime, now: datetime, *,
                       arm_now: bool = True) -> SlaContext | None:
-    """A new case (after rules, team and experiment bucket are set): choose the policy,
-    start the clock, arm its timers. With `arm_now=False` the caller arms a whole inbound
+    """A new case (after rules and team are set): put it in a running experiment it
+    matches, choose the policy, start the clock, arm its timers. With `arm_now=False` the caller arms a whole inbound
     batch's new cases at once with `timers.arm_many`."""
+    if case.experiment_id is None:
+        await place_case(session, case)
     ctx = await context_for(session, await choose_policy_id(session, case))
     if ctx is None:
         case.sla_policy_id = None
