@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.models.cases import Case
 from router.models.sla import Experiment
 
-
 # Customers are split in blocks of this many consecutive ids; each block is shuffled by the
 # hash, so any run of customers holds the weights to about one block's rounding (1 %), where
 # a hash alone drifts by its binomial noise (±1.5 % at 1,000 customers, ±3 % one time in 20).

@@ -25,8 +25,10 @@ async def case_opened(session: AsyncSession, case: Case, message_at: datetime,
                       received_at: datetime, now: datetime, *,
                       arm_now: bool = True) -> SlaContext | None:
     """A new case (after rules and team are set): put it in a running experiment it
-    matches, choose the policy, start the clock, arm its timers. With `arm_now=False` the caller arms a whole inbound
-    batch's new cases at once with `timers.arm_many`."""
+    matches, choose the policy, start the clock, arm its timers.
+
+    With `arm_now=False` the caller arms a whole inbound batch's new cases at once with
+    `timers.arm_many`."""
     if case.experiment_id is None:
         await place_case(session, case)
     ctx = await context_for(session, await choose_policy_id(session, case))
