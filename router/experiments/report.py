@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.experiments import stats
 from router.models.cases import Case
 from router.models.sla import Experiment
 
@@ -77,6 +76,8 @@ async def build_report(session: AsyncSession, experiment: Experiment,
 
 
 def _csat(bucket: BucketData, available: bool) -> dict[str, Any]:
+    from router.experiments import stats
+
     if not available or not bucket.csat:
         return {"responses": 0, "mean": None, "mean_ci95": None, "satisfied_rate": None,
                 "satisfied_ci95": None, "note": "no responses"}
@@ -86,6 +87,9 @@ def _csat(bucket: BucketData, available: bool) -> dict[str, Any]:
 
 
 def _bucket(name: str, bucket: BucketData, csat: bool) -> dict[str, Any]:
+    # scipy (tens of MB) loads with the first report, not in every worker at start.
+    from router.experiments import stats
+
     return {"bucket": name, "cases": len(bucket.cases),
             "first_response_seconds": stats.quantile_summary(bucket.first_response),
             "resolution_seconds": stats.quantile_summary(bucket.resolution),
@@ -96,6 +100,8 @@ def _bucket(name: str, bucket: BucketData, csat: bool) -> dict[str, Any]:
 def _compare(control: str, a: BucketData, name: str, b: BucketData,
              csat: bool) -> dict[str, Any]:
     """`name` against the first bucket (the control)."""
+    from router.experiments import stats
+
     return {"bucket": name, "against": control,
             "first_response_seconds": stats.mann_whitney(b.first_response, a.first_response),
             "resolution_seconds": stats.mann_whitney(b.resolution, a.resolution),

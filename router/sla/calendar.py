@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_data
-
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # How far ahead a due time may be looked for before the calendar counts as never open (a
 # calendar whose open days are all holidays for this long is a configuration mistake).
@@ -47,10 +45,15 @@ class Calendar:
 
 @functools.lru_cache(maxsize=256)
 def _country_holidays(country: str, year: int) -> frozenset[date]:
+    # The holidays package (every country's rules) loads only for calendars that name one.
+    import holidays as holiday_data
+
     return frozenset(holiday_data.country_holidays(country, years=year).keys())
 
 
 def supported_countries() -> frozenset[str]:
+    import holidays as holiday_data
+
     return frozenset(holiday_data.list_supported_countries())
 
 

@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
 from router.core import Core
@@ -23,6 +23,9 @@ from router.models.base import utcnow
 from router.models.sla import SlaTimer
 from router.sla.actions import TransferHook
 from router.sla.firing import CLAIM_SIZE, fire_due
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger("omniroute.sla")
 POLL_SECONDS = 5.0
@@ -104,6 +107,9 @@ class SlaScheduler:
                 await client.publish(self.channel, at.isoformat())
 
     async def _listen(self) -> None:
+        # Imported here: redis is loaded only by deployments that configure it.
+        import redis.asyncio as aioredis
+
         url = self.core.settings.redis_url
         assert url is not None
         client = aioredis.Redis.from_url(url)
