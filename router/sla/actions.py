@@ -17,6 +17,7 @@ from router.models.agents import Team
 from router.models.cases import Case, CaseEvent
 from router.models.threads import Thread
 from router.sla.clock import PRIORITIES, PRIORITY_RANK
+from router.threads.views import thread_view
 
 ACTIONS = ("raise_priority", "add_tag", "notify_supervisor", "transfer_team")
 
@@ -70,6 +71,8 @@ async def apply_breach_actions(
         else:
             continue
         applied.append(str(kind))
+    if thread is not None and any(a != "notify_supervisor" for a in applied):
+        queue_event(session, "thread.updated", thread_view(thread))
     return applied
 
 

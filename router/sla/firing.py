@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,10 +40,19 @@ def still_due(case: Case | None, ctx: SlaContext | None, timer: SlaTimer) -> boo
     return True
 
 
+@dataclass
+class Fired:
+    """What one pass did: (kind, metric) of each moment fired, and how many waited."""
+
+    fired: list[tuple[str, str]] = field(default_factory=list)
+    busy: int = 0
+    claimed: int = 0
+
+
 async def fire_due(core: Core, on_transfer: TransferHook | None = None,
-                   now: datetime | None = None) -> list[tuple[str, str]]:
-    """Fire what is due now in one transaction; returns (kind, metric) of each fired."""
-    fired: list[tuple[str, str]] = []
+                   now: datetime | None = None) -> Fired:
+    """Fire what is due now in one transaction."""
+    result = Fired()
     async with core.unit() as session:
         now = now or utcnow()
         claim = (select(SlaTimer).where(SlaTimer.fired_at.is_(None), SlaTimer.due_at <= now)
@@ -50,30 +60,54 @@ async def fire_due(core: Core, on_transfer: TransferHook | None = None,
         if not core.sqlite:
             # Another replica's scheduler takes the rows this one holds: each fires once.
             claim = claim.with_for_update(skip_locked=True)
-        for timer in (await session.scalars(claim)).all():
+        timers = (await session.scalars(claim)).all()
+        result.claimed = len(timers)
+        for timer in timers:
             try:
                 async with session.begin_nested():
-                    if await _fire(session, timer, now, on_transfer):
-                        fired.append((timer.kind, timer.metric))
+                    outcome = await _fire(session, timer, now, on_transfer, core.sqlite)
             except Exception:
                 log.exception("SLA timer %s of case %s failed", timer.id, timer.case_id)
                 timer.fired_at, timer.outcome = now, "failed"
-    for kind, metric in fired:
+                continue
+            if outcome == "busy":
+                result.busy += 1
+            elif outcome == "fired":
+                result.fired.append((timer.kind, timer.metric))
+    for kind, metric in result.fired:
         if kind == "breach":
             core.metrics.sla_breaches.labels(metric).inc()
-    return fired
+    return result
+
+
+async def _lock_case(session: AsyncSession, case_id: int, sqlite: bool) -> Case | str | None:
+    """The case, row-locked; "busy" while another transaction is changing it.
+
+    Never waits for the lock: the lifecycle locks the case and then re-arms its timers (rows
+    this transaction holds), so waiting here could deadlock. A busy case is retried shortly,
+    by when its re-arm has usually replaced this moment.
+    """
+    if sqlite:
+        return await session.get(Case, case_id, populate_existing=True)
+    locked = (await session.scalars(
+        select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True))).first()
+    if locked is not None:
+        return locked
+    exists = await session.scalar(select(Case.id).where(Case.id == case_id))
+    return "busy" if exists is not None else None
 
 
 async def _fire(session: AsyncSession, timer: SlaTimer, now: datetime,
-                on_transfer: TransferHook | None) -> bool:
+                on_transfer: TransferHook | None, sqlite: bool) -> str:
+    case = await _lock_case(session, timer.case_id, sqlite)
+    if isinstance(case, str):
+        return case
     timer.fired_at = now
-    # The case row lock orders this after any reply being committed right now.
-    case = await session.get(Case, timer.case_id, with_for_update=True,
-                             populate_existing=True)
     ctx = await context_for(session, case.sla_policy_id if case else None)
     if case is None or not still_due(case, ctx, timer):
         timer.outcome = "stale"
-        return False
+        return "stale"
     assert ctx is not None
     timer.outcome = "fired"
     data: dict[str, Any] = {
@@ -82,7 +116,7 @@ async def _fire(session: AsyncSession, timer: SlaTimer, now: datetime,
         "due_at": _iso(timer.target_at), "policy_id": ctx.policy.id}
     if timer.kind == "warning":
         queue_event(session, "sla.warning", data)
-        return True
+        return "fired"
     case.breaches = [*(case.breaches or []),
                      {"metric": timer.metric, "due_at": _iso(timer.target_at), "at": _iso(now)}]
     session.add(CaseEvent(case_id=case.id, type="sla_breached", actor="omniroute",
@@ -93,4 +127,4 @@ async def _fire(session: AsyncSession, timer: SlaTimer, now: datetime,
     refresh_due(case)
     queue_event(session, "sla.breached", {**data, "team_id": case.team_id,
                                           "assignee_id": case.assignee_id, "actions": applied})
-    return True
+    return "fired"

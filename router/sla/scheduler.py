@@ -31,6 +31,7 @@ log = logging.getLogger("omniroute.sla")
 POLL_SECONDS = 5.0
 POLL_SECONDS_WITH_REDIS = 60.0
 RETRY_SECONDS = 1.0
+BUSY_SECONDS = 0.05
 
 
 class SlaScheduler:
@@ -90,9 +91,13 @@ class SlaScheduler:
         now = utcnow()
         if due is not None and due <= now:
             self._sleeping_until = None
-            while len(await fire_due(self.core, self.on_transfer)) >= CLAIM_SIZE:
-                pass
-            return
+            while True:
+                result = await fire_due(self.core, self.on_transfer)
+                if result.busy and result.busy == result.claimed:
+                    # Only cases being changed right now are due: let their writes land.
+                    await asyncio.sleep(BUSY_SECONDS)
+                if result.claimed < CLAIM_SIZE:
+                    return
         self._sleeping_until = due
         timeout = self.poll_seconds
         if due is not None:

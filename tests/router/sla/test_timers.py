@@ -122,3 +122,54 @@ async def test_two_replicas_fire_each_timer_exactly_once(make_omni: MakeOmni) ->
     assert sorted(w["case_id"] for w in warnings) == sorted(cases)
     for case_id in cases:
         assert len((await case_row(one.core, case_id)).breaches) == 1
+
+
+async def test_a_case_being_changed_at_its_moment_is_not_breached_by_mistake(
+        omni: OmniServer) -> None:
+    """The reply's transaction holds the case while the moment passes: the scheduler waits
+    for it instead of deadlocking on the timers that transaction re-arms."""
+    policy = await make_policy(omni, targets=[{"first_response_seconds": 1,
+                                               "resolution_seconds": 3600}])
+    case_id = await open_case(omni.core, "telegram", policy_id=policy["id"])
+    async with omni.core.unit() as session:
+        case = await session.get(lifecycle.Case, case_id, with_for_update=True)
+        assert case is not None
+        await asyncio.sleep(1.6)  # the moment passes while this transaction holds the case
+        await lifecycle.agent_replied(session, case, utcnow() - timedelta(seconds=1))
+    await asyncio.sleep(0.5)
+    assert (await case_row(omni.core, case_id)).breaches == []
+    async with omni.core.reads() as session:
+        outcomes = (await session.scalars(select(SlaTimer.outcome).where(
+            SlaTimer.case_id == case_id))).all()
+    assert "failed" not in outcomes and "fired" not in outcomes
+
+
+async def test_pending_holds_the_clock_and_resolve_disarms(omni: OmniServer) -> None:
+    policy = await make_policy(omni, targets=[{"first_response_seconds": 1,
+                                               "next_response_seconds": 1}])
+    case_id = await open_case(omni.core, "whatsapp", policy_id=policy["id"])
+    async with omni.core.unit() as session:
+        case = await session.get(lifecycle.Case, case_id)
+        assert case is not None
+        case.status = "pending"
+        await lifecycle.case_pending(session, case, utcnow())
+    await asyncio.sleep(1.6)
+    assert (await case_row(omni.core, case_id)).breaches == []  # paused: nothing fires
+    async with omni.core.unit() as session:
+        case = await session.get(lifecycle.Case, case_id)
+        assert case is not None
+        case.status = "open"
+        await lifecycle.customer_wrote(session, case, utcnow())  # resumes with 1 s left
+        assert case.sla_paused_at is None and case.sla_due_at is not None
+    await omni.wait_for(lambda: breached(omni, case_id), timeout=10)
+    async with omni.core.unit() as session:
+        case = await session.get(lifecycle.Case, case_id)
+        assert case is not None
+        await lifecycle.agent_replied(session, case, utcnow())
+        await lifecycle.customer_wrote(session, case, utcnow())  # next response: 1 s
+        case.status = "resolved"
+        await lifecycle.case_resolved(session, case, utcnow())
+    await asyncio.sleep(1.6)
+    case = await case_row(omni.core, case_id)
+    assert [b["metric"] for b in case.breaches] == ["first_response"]
+    assert case.sla_due_at is None
