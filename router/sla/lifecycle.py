@@ -110,3 +110,16 @@ async def case_changed(session: AsyncSession, case: Case) -> None:
     Due times already counting keep their start; only the arming follows the new state.
     """
     await timers.arm(session, case, await context_of(session, case))
+
+
+async def acknowledgement_text(session: AsyncSession, case: Case, template: str,
+                               language: str | None, timezone: str | None = None
+                               ) -> str | None:
+    """The e-mail acknowledgement with the case's promised first response filled in, or None
+    (no SLA first-response target: keep the connector's static text)."""
+    from router.sla.ack import render_ack  # babel loads with the first acknowledgement
+
+    ctx = await context_of(session, case)
+    if ctx is None:
+        return None
+    return render_ack(template, case, ctx.policy, ctx.calendar, language, timezone=timezone)

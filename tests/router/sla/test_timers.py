@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -173,3 +173,20 @@ async def test_pending_holds_the_clock_and_resolve_disarms(omni: OmniServer) -> 
     case = await case_row(omni.core, case_id)
     assert [b["metric"] for b in case.breaches] == ["first_response"]
     assert case.sla_due_at is None
+
+
+async def test_the_acknowledgement_names_the_stored_cases_due_time(omni: OmniServer) -> None:
+    hours = await omni.client.post("/v1/business-hours", json={
+        "name": "Moscow", "timezone": "Europe/Moscow",
+        "weekly": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}})
+    policy = await make_policy(omni, business_hours_id=hours.json()["id"], targets=[
+        {"channel_type": "email", "first_response_seconds": 4 * 3600}])
+    friday_5pm = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # 17:00 in Moscow, in the past
+    case_id = await open_case(omni.core, "email", policy_id=policy["id"],
+                              message_at=friday_5pm)
+    async with omni.core.reads() as session:
+        case = await session.get(lifecycle.Case, case_id)
+        assert case is not None
+        text = await lifecycle.acknowledgement_text(
+            session, case, "Ответим до {due}. Срок: {response_time}.", "ru")
+    assert text == "Ответим до понедельник, 12:00. Срок: 4 часа."
