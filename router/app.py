@@ -129,6 +129,10 @@ def create_app(settings: Settings | None = None) -> Omniroute:
         app.state.inbound_gateway = core.gateway
         app.state.key_cache = KeyCache()
         outbox = OutboxWorker(core)
+        # Every replica wakes the schedulers when it arms a timer; workers also run one.
+        sla = SlaScheduler(core)
+        app.state.sla_scheduler = sla
+        core.sla_wakeup = sla.wake
         database_file = sqlite_file(engine)
         checkpointer = Checkpointer(database_file) if database_file else None
         try:
@@ -143,9 +147,6 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["inbound"] = asyncio.create_task(run_inbound_worker(core),
                                                               name="omniroute-inbound")
                 core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
-                sla = SlaScheduler(core)
-                app.state.sla_scheduler = sla
-                core.sla_wakeup = sla.wake
                 core.workers["sla"] = asyncio.create_task(sla.run(), name="omniroute-sla")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await outbox.stop()
+            await sla.close()
             await core.gateway.stop()
             await core.bus.stop()
             for connector in connectors.values():

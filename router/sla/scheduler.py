@@ -48,13 +48,14 @@ class SlaScheduler:
         self._event = asyncio.Event()
         self._sleeping_until: datetime | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._redis: aioredis.Redis | None = None
+        # Publishing wake-ups: also on API-only replicas, whose commits arm timers too.
+        self._publisher: aioredis.Redis | None = None
 
     def wake(self, at: datetime) -> None:
         """A timer at `at` was armed and committed: wake up if it is earlier than planned."""
         if self._sleeping_until is None or at < self._sleeping_until:
             self._event.set()
-        if self._redis is not None:
+        if self.core.settings.redis_url:
             task = asyncio.get_running_loop().create_task(self._publish(at))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -106,10 +107,26 @@ class SlaScheduler:
             await asyncio.wait_for(self._event.wait(), timeout)
 
     async def _publish(self, at: datetime) -> None:
-        client = self._redis
-        if client is not None:
+        url = self.core.settings.redis_url
+        if url is None:
+            return
+        if self._publisher is None:
+            # Imported here: redis is loaded only by deployments that configure it.
+            import redis.asyncio as aioredis
+
+            self._publisher = aioredis.Redis.from_url(url)
+        with contextlib.suppress(Exception):
+            await self._publisher.publish(self.channel, at.isoformat())
+
+    async def close(self) -> None:
+        """At shutdown: finish publishing and drop the publisher's connection."""
+        for task in list(self._tasks):
             with contextlib.suppress(Exception):
-                await client.publish(self.channel, at.isoformat())
+                await task
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                await self._publisher.aclose()
+            self._publisher = None
 
     async def _listen(self) -> None:
         # Imported here: redis is loaded only by deployments that configure it.
@@ -118,7 +135,6 @@ class SlaScheduler:
         url = self.core.settings.redis_url
         assert url is not None
         client = aioredis.Redis.from_url(url)
-        self._redis = client
         try:
             while True:
                 try:
@@ -133,6 +149,5 @@ class SlaScheduler:
                     log.warning("SLA wake-up channel lost; reconnecting", exc_info=True)
                     await asyncio.sleep(RETRY_SECONDS)
         finally:
-            self._redis = None
             with contextlib.suppress(Exception):
                 await client.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -190,3 +191,16 @@ async def test_the_acknowledgement_names_the_stored_cases_due_time(omni: OmniSer
         text = await lifecycle.acknowledgement_text(
             session, case, "Ответим до {due}. Срок: {response_time}.", "ru")
     assert text == "Ответим до понедельник, 12:00. Срок: 4 часа."
+
+
+async def test_redis_wakes_the_scheduler_of_another_replica(make_omni: MakeOmni,
+                                                            redis_url: str) -> None:
+    """An API-only replica arms the timer; the worker replica, sleeping until its next
+    re-read a minute away, is woken through Redis and fires on time."""
+    stream = f"omniroute:test-sla:{secrets.token_hex(4)}"
+    worker = await make_omni(redis_url=redis_url, redis_stream=stream)
+    api = await make_omni(redis_url=redis_url, redis_stream=stream, run_workers=False)
+    await asyncio.sleep(0.3)  # the worker's scheduler is asleep with nothing armed
+    policy = await make_policy(api, targets=[{"first_response_seconds": 1}])
+    case_id = await open_case(api.core, "api", policy_id=policy["id"])
+    await worker.wait_for(lambda: breached(worker, case_id), timeout=8)
