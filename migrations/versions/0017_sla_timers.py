@@ -38,7 +38,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "metric", "kind", "target_at",
                             name=op.f("uq_sla_timers_case_id_metric_kind_target_at")),
     )
-    op.create_index("ix_sla_timers_unfired", "sla_timers", ["fired_at", "due_at"])
+    op.create_index("ix_sla_timers_unfired", "sla_timers", ["due_at"],
+                    postgresql_where=sa.text("fired_at IS NULL"),
+                    sqlite_where=sa.text("fired_at IS NULL"))
     op.create_index("ix_sla_timers_case", "sla_timers", ["case_id"])
 
 

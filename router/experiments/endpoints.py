@@ -11,8 +11,10 @@ from router.experiments import service
 from router.experiments.report import build_report
 from router.experiments.schemas import ExperimentCreate, ExperimentOut
 from router.ids import IdPath
+from router.models.sla import Experiment
 from router.openapi_docs import problems
-from router.pagination import Page
+from router.pagination import CursorQuery, LimitQuery, Page
+from router.sla.service import page_of
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
@@ -26,11 +28,12 @@ async def create(body: ExperimentCreate, core: CoreDep, session: SessionDep,
 
 
 @router.get("", summary="List SLA experiments", response_model=Page[ExperimentOut],
-            responses=problems(401))
-async def list_(session: ReadDep, _: AgentDep) -> dict[str, Any]:
+            responses=problems(400, 401))
+async def list_(session: ReadDep, _: AgentDep, limit: LimitQuery = 50,
+                cursor: CursorQuery = None) -> dict[str, Any]:
     """Every experiment, oldest first."""
-    rows = await service.listing(session)
-    return {"items": [service.experiment_view(r) for r in rows], "next_cursor": None}
+    rows, next_cursor = await page_of(session, Experiment, limit, cursor)
+    return {"items": [service.experiment_view(r) for r in rows], "next_cursor": next_cursor}
 
 
 @router.get("/{experiment_id}", summary="Get an SLA experiment", response_model=ExperimentOut,

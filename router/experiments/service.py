@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.errors import Conflict, NotFound
@@ -49,10 +48,6 @@ async def get(session: AsyncSession, experiment_id: int) -> Experiment:
     if row is None:
         raise NotFound(f"no experiment with id {experiment_id}")
     return row
-
-
-async def listing(session: AsyncSession) -> list[Experiment]:
-    return list((await session.scalars(select(Experiment).order_by(Experiment.id))).all())
 
 
 async def start(session: AsyncSession, row: Experiment) -> Experiment:

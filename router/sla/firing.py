@@ -56,7 +56,7 @@ async def fire_due(core: Core, on_transfer: TransferHook | None = None,
     async with core.unit() as session:
         now = now or utcnow()
         claim = (select(SlaTimer).where(SlaTimer.fired_at.is_(None), SlaTimer.due_at <= now)
-                 .order_by(SlaTimer.fired_at, SlaTimer.due_at).limit(CLAIM_SIZE))
+                 .order_by(SlaTimer.due_at).limit(CLAIM_SIZE))
         if not core.sqlite:
             # Another replica's scheduler takes the rows this one holds: each fires once.
             claim = claim.with_for_update(skip_locked=True)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.errors import Conflict, NotFound
 from router.models.agents import Team
-from router.models.sla import BusinessHours, SlaPolicy
+from router.models.sla import BusinessHours, Experiment, SlaPolicy
 from router.pagination import cursor_id, decode_cursor, split_page
 from router.sla import validation as check
 from router.sla.schemas import (
@@ -33,8 +33,10 @@ def policy_view(row: SlaPolicy) -> dict[str, Any]:
             "created_at": row.created_at, "updated_at": row.updated_at}
 
 
-async def page_of(session: AsyncSession, model: type[BusinessHours] | type[SlaPolicy],
+async def page_of(session: AsyncSession,
+                  model: type[BusinessHours] | type[SlaPolicy] | type[Experiment],
                   limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+    """One page by id (the SLA and experiment lists)."""
     query = select(model).order_by(model.id).limit(limit + 1)
     if cursor:
         query = query.where(model.id > cursor_id(decode_cursor(cursor, 1)[0]))

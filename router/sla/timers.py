@@ -81,6 +81,7 @@ async def arm_many(session: AsyncSession, pairs: list[tuple[Case, SlaContext | N
 
 
 async def disarm(session: AsyncSession, case_id: int) -> None:
-    """Drop a case's unfired timers (policy removed, case merged away)."""
-    await session.execute(delete(SlaTimer).where(SlaTimer.case_id == case_id,
-                                                 SlaTimer.fired_at.is_(None)))
+    """Drop a case's timers, fired ones too: after resolve (or a merge) none can matter
+    (breaches are on the case; a reopen arms new due times), so the table holds about as
+    many rows as there are open cases."""
+    await session.execute(delete(SlaTimer).where(SlaTimer.case_id == case_id))
