@@ -31,6 +31,7 @@ from router.middleware import BodyLimit, RequestMetrics
 from router.models import ServiceMeta
 from router.outbox.worker import OutboxWorker
 from router.problems import install as install_problem_handlers
+from router.reports.spikes import run_spike_watcher
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
@@ -142,6 +143,8 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["inbound"] = asyncio.create_task(run_inbound_worker(core),
                                                               name="omniroute-inbound")
                 core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
+                core.workers["spikes"] = asyncio.create_task(run_spike_watcher(core),
+                                                             name="omniroute-spikes")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
                 settle_heap()

@@ -12,11 +12,13 @@ from router.ops.health import router as health
 from router.ops.inbound_events import router as inbound_events
 from router.ops.keys import router as keys
 from router.ops.media import router as media
+from router.reports.endpoints import router as reports
 from router.threads.endpoints import router as threads
 
 
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
-    for router in (health, channels, customers, threads, media, events, inbound_events, keys):
+    for router in (health, channels, customers, threads, media, events, inbound_events, keys,
+                   reports):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())
