@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from router.core import Core
-from router.models import Agent, Case, Customer, CsatResponse, Team, Thread
+from router.models import Agent, Case, CsatResponse, Customer, Team, Thread
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 TAGS = ["delivery", "refund", "login"]
