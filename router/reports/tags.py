@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.reports.facts import Window, case_facts
-from router.reports.periods import Interval, period_of, periods_between
+from router.reports.facts import Window
+from router.reports.periods import Interval, periods_between
+from router.reports.sql import tag_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +36,8 @@ async def tag_report(
     session: AsyncSession, window: Window, interval: Interval, zone: ZoneInfo, rule: SpikeRule,
     team_ids: set[int] | None = None,
 ) -> list[dict[str, Any]]:
-    cases: dict[tuple[str, str], int] = {}
-    customers: dict[tuple[str, str], set[int]] = {}
-    async for fact in case_facts(session, window, team_ids=team_ids):
-        period = period_of(fact.opened_at, interval, zone)
-        for tag in set(fact.tags):
-            key = (tag, period)
-            cases[key] = cases.get(key, 0) + 1
-            customers.setdefault(key, set()).add(fact.customer_id)
+    counted = await tag_counts(session, window, interval, zone, team_ids)
+    cases = {key: n for key, (n, _) in counted.items()}
     periods = periods_between(window.start, window.end, interval, zone)
     rows: list[dict[str, Any]] = []
     for tag in sorted({tag for tag, _ in cases}):
@@ -54,6 +49,6 @@ async def tag_report(
             if count == 0 and not spike:
                 continue
             rows.append({"tag": tag, "period": period, "cases": count,
-                         "customers": len(customers.get((tag, period), ())),
+                         "customers": counted.get((tag, period), (0, 0))[1],
                          "spike": spike, "baseline": baseline})
     return rows

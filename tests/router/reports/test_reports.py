@@ -155,3 +155,33 @@ async def test_agents_may_not_read_reports(make_omni: MakeOmni) -> None:
     response = await omni.client.get("/v1/reports/summary",
                                      headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 403
+
+
+async def test_days_follow_the_readers_zone_across_dst(make_omni: MakeOmni) -> None:
+    from datetime import UTC, datetime
+
+    from router.models import Case, Customer, Thread
+
+    omni = await make_omni(run_workers=False)
+    moments = ["2026-10-24T22:30:00", "2026-10-25T22:30:00", "2026-10-26T23:30:00",
+               "2026-03-28T23:30:00", "2026-03-29T22:30:00"]
+    async with omni.core.unit() as session:
+        for n, moment in enumerate(moments):
+            customer = Customer(name=str(n))
+            session.add(customer)
+            await session.flush()
+            thread = Thread(customer_id=customer.id)
+            session.add(thread)
+            await session.flush()
+            session.add(Case(thread_id=thread.id, customer_id=customer.id, tags=["t"],
+                             opened_at=datetime.fromisoformat(moment).replace(tzinfo=UTC)))
+    params = {"from": "2026-03-01T00:00:00Z", "to": "2026-11-01T00:00:00Z",
+              "tz": "Europe/Berlin"}
+    days = {row["key"]: row["cases"] for row in (await omni.client.get(
+        "/v1/reports/summary", params={**params, "group_by": "day"})).json()["items"]}
+    # CEST (UTC+2) until 25 October 01:00 UTC, CET (UTC+1) after; CET → CEST on 29 March.
+    assert days == {"2026-10-25": 2, "2026-10-27": 1, "2026-03-29": 1, "2026-03-30": 1}
+    weeks = {(row["tag"], row["period"]): row["cases"] for row in (await omni.client.get(
+        "/v1/reports/tags", params={**params, "interval": "week"})).json()["items"]}
+    assert weeks == {("t", "2026-10-19"): 2, ("t", "2026-10-26"): 1, ("t", "2026-03-23"): 1,
+                     ("t", "2026-03-30"): 1}
