@@ -18,6 +18,7 @@ from connectors.registry import load_connectors
 from router.auth.keys import KeyCache
 from router.core import Core
 from router.crypto import SecretBox
+from router.csat.scheduler import run_survey_scheduler
 from router.db import create_engine, session_factory, sqlite_file
 from router.errors import SecretKeyMismatch
 from router.events.bus import EventBus, InProcessBus, RedisBus
@@ -145,6 +146,8 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
                 core.workers["spikes"] = asyncio.create_task(run_spike_watcher(core),
                                                              name="omniroute-spikes")
+                core.workers["surveys"] = asyncio.create_task(run_survey_scheduler(core),
+                                                              name="omniroute-surveys")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
                 settle_heap()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,8 +23,12 @@ if TYPE_CHECKING:
     from router.ingest.gateway import CoreGateway
     from router.ingest.receivers import Receivers
 
+log = logging.getLogger(__name__)
+
 EVENTS_KEY = "omniroute.events"
 OUTBOX_KEY = "omniroute.outbox"
+AFTER_COMMIT_KEY = "omniroute.after_commit"
+AFTER_COMMIT_CALLS = "omniroute.after_commit_calls"
 
 
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
@@ -31,9 +36,27 @@ def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None
     session.info.setdefault(EVENTS_KEY, []).append((type_, data))
 
 
+def after_commit(session: AsyncSession, wake: asyncio.Event) -> None:
+    """Set `wake` (a scheduler's wake-up) once the session's transaction has committed."""
+    session.info.setdefault(AFTER_COMMIT_KEY, set()).add(wake)
+
+
+def after_commit_call(session: AsyncSession, call: Callable[[], Awaitable[Any]]) -> None:
+    """Run `call()` in the background once the transaction has committed (provider calls that
+    must not hold the transaction open); its failure is logged, never raised."""
+    session.info.setdefault(AFTER_COMMIT_CALLS, []).append(call)
+
+
 def wake_outbox(session: AsyncSession) -> None:
     """Nudge this replica's outbox worker once the session's transaction has committed."""
     session.info[OUTBOX_KEY] = True
+
+
+async def _logged(call: Callable[[], Awaitable[Any]]) -> None:
+    try:
+        await call()
+    except Exception:
+        log.exception("a post-commit call failed")
 
 
 @dataclass
@@ -50,6 +73,9 @@ class Core:
     # Wake-ups for the workers; any replica's writes also get picked up by polling.
     inbound_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    csat_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Tasks started after commits, kept so they are not collected before they finish.
+    background: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.monotonic)
     workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     # Set right after construction by the app's lifespan (they need the core themselves).
@@ -77,8 +103,16 @@ class Core:
                 raise
             events = session.info.pop(EVENTS_KEY, None)
             wake = session.info.pop(OUTBOX_KEY, False)
+            wakeups: set[asyncio.Event] = session.info.pop(AFTER_COMMIT_KEY, set())
+            calls = session.info.pop(AFTER_COMMIT_CALLS, [])
+        for call in calls:
+            task = asyncio.create_task(_logged(call))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
         if wake:
             self.outbox_wakeup.set()
+        for wakeup in wakeups:
+            wakeup.set()
         if events:
             await self.bus.publish(events)
 

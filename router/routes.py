@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from connectors.base import Connector
 from router.channels.endpoints import router as channels
+from router.csat.endpoints import router as csat
+from router.csat.page import router as csat_page
 from router.customers.endpoints import router as customers
 from router.events.endpoints import router as events
 from router.ops.health import router as health
@@ -18,7 +20,7 @@ from router.threads.endpoints import router as threads
 
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
     for router in (health, channels, customers, threads, media, events, inbound_events, keys,
-                   reports):
+                   reports, csat, csat_page):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())

@@ -24,6 +24,15 @@ class InboundAttachment(BaseModel):
     filename: str | None = Field(default=None, max_length=300)
 
 
+class CsatAnswer(BaseModel):
+    """The customer's choice from a `csat_request`: its token, and an optional comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=64)
+    comment: str | None = Field(default=None, max_length=4000)
+
+
 class InboundBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -36,6 +45,7 @@ class InboundBody(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     attachments: list[InboundAttachment] = Field(default_factory=list, max_length=20)
     reply_to_external_message_id: str | None = Field(default=None, max_length=200)
+    csat: CsatAnswer | None = None
 
 
 class CallbackAnswer(BaseModel):

@@ -20,6 +20,7 @@ from connectors.base import (
     StatusUpdate,
 )
 from router.core import Core, queue_event
+from router.csat.answers import answer_tap, is_survey_tap, without_survey_echoes
 from router.customers.identity import identity_value, resolve_sender, suggest
 from router.customers.merge import merge_customers
 from router.customers.repository import find_identity, live_customer, thread_of
@@ -41,6 +42,8 @@ async def apply_items(
     batch: Batch | None = None,
 ) -> None:
     connector = core.connector(channel.type)
+    if any(is_survey_tap(item) for item in items):
+        items = without_survey_echoes(items)
     for item in items:
         if isinstance(item, InboundMessage):
             await apply_message(core, session, channel, connector, item, raw_id, batch)
@@ -52,6 +55,8 @@ async def apply_items(
             await apply_edit(session, item)
         elif isinstance(item, ReachabilityChange):
             await apply_reachability(session, channel, connector, item)
+        elif isinstance(item, ActionEvent) and is_survey_tap(item):
+            await answer_tap(core, session, channel, item)
         elif isinstance(item, ActionEvent):
             queue_event(session, "action.received", _jsonable(dataclasses.asdict(item)))
         else:

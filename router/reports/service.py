@@ -71,13 +71,17 @@ async def summary_rows(
 def figure_row(key: str, label: str | None, f: dict[str, Any]) -> dict[str, Any]:
     """The same row as `Tally.row`, from figures the database added up."""
     distribution = {str(n): count for n, count in enumerate(f["distribution"], start=1)}
+
+    def quantile(column: str, index: int, q: float) -> float | None:
+        computed = f["quantiles"][column][index]
+        return _r(computed) if computed is not None else _r(interpolate(f[column], q))
+
     return {
         "key": key, "label": label, "cases": f["cases"], "messages_in": f["messages_in"],
-        "first_response_seconds": {"median": _r(interpolate(f["frt"], 0.5)),
-                                   "p90": _r(interpolate(f["frt"], 0.9)),
-                                   "mean": _r(f["frt_mean"])},
-        "resolution_seconds": {"median": _r(interpolate(f["res"], 0.5)),
-                               "p90": _r(interpolate(f["res"], 0.9)), "mean": _r(f["res_mean"])},
+        "first_response_seconds": {"median": quantile("frt", 0, 0.5),
+                                   "p90": quantile("frt", 1, 0.9), "mean": _r(f["frt_mean"])},
+        "resolution_seconds": {"median": quantile("res", 0, 0.5),
+                               "p90": quantile("res", 1, 0.9), "mean": _r(f["res_mean"])},
         "fcr_rate": rate(f["fcr"], f["resolved"]), "reopen_rate": rate(f["reopened"], f["ever"]),
         "sla_met_rate": rate(f["sla_met"], f["sla_judged"]),
         "csat": {"responses": f["responses"],

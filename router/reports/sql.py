@@ -152,20 +152,29 @@ async def summary_figures(
         FROM cases c {join} LEFT JOIN csat_responses r ON r.case_id = c.id
         WHERE {_where(team_ids, params)}"""
     scores = ", ".join(f"SUM(CASE WHEN score = {n} THEN 1 ELSE 0 END)" for n in range(1, 6))
+    # PostgreSQL's percentile_cont interpolates as numpy's 'linear' does, in the same scan;
+    # SQLite has no ordered-set aggregates, so it ranks in two more scans below.
+    ordered = (", ".join(f"percentile_cont({q}) WITHIN GROUP (ORDER BY {column})"
+                         for column in ("frt", "res") for q in QUANTILES)
+               if dialect.name == "postgresql" else "NULL, NULL, NULL, NULL")
     sums = f"""WITH f AS ({facts})
         SELECT k, COUNT(*), SUM(m), AVG(frt), AVG(res), SUM(resolved), SUM(fcr), SUM(ever),
-            SUM(reopened), SUM(sla_judged), SUM(sla_met), COUNT(score), AVG(score), {scores}
+            SUM(reopened), SUM(sla_judged), SUM(sla_met), COUNT(score), AVG(score), {ordered},
+            {scores}
         FROM f GROUP BY k"""
     figures: dict[str, dict[str, Any]] = {}
     for row in await session.execute(_statement(sums, params), params):
         (k, cases, messages, frt_mean, res_mean, resolved, fcr, ever, reopened, judged, met,
-         responses, score_mean, *distribution) = row
+         responses, score_mean, frt_50, frt_90, res_50, res_90, *distribution) = row
         figures[_key(k)] = {
             "cases": int(cases), "messages_in": int(messages or 0), "frt_mean": frt_mean,
             "res_mean": res_mean, "resolved": int(resolved), "fcr": int(fcr),
             "ever": int(ever), "reopened": int(reopened), "sla_judged": int(judged),
             "sla_met": int(met), "responses": int(responses), "score_mean": score_mean,
-            "distribution": [int(n) for n in distribution], "frt": {}, "res": {}}
+            "distribution": [int(n) for n in distribution], "frt": {}, "res": {},
+            "quantiles": {"frt": (frt_50, frt_90), "res": (res_50, res_90)}}
+    if dialect.name == "postgresql":
+        return figures
     for column in ("frt", "res"):
         ranks = " OR ".join(f"rn = {dialect.floor(f'(n - 1) * {q}')} + {extra}"
                             for q in QUANTILES for extra in (1, 2))
