@@ -152,31 +152,23 @@
     log.scrollTop = log.scrollHeight;
     return item;
   }
-  /* Five stars under a survey: buttons (so Tab and Enter work), lit up to the one hovered or
-   * focused; a tap sends the chosen score's signed id and the stars give way to thanks. */
+  /* Survey stars: buttons (Tab, Enter), lit up to the one hovered or focused. */
   function stars(survey) {
     var group = el("div", {"class": "rating", "role": "group",
       "aria-label": survey.question || "Rate this conversation"});
-    var buttons = survey.scores.map(function (s) {
-      var b = el("button", {"type": "button", "aria-label": "Rate " + s.score + " of 5"},
-        "\u2605");
-      function light() {
-        buttons.forEach(function (o, i) { o.classList.toggle("lit", i < s.score); });
-      }
-      b.addEventListener("mouseenter", light);
-      b.addEventListener("focus", light);
-      b.addEventListener("click", function () {
+    var bs = survey.scores.map(function (s) {
+      var b = el("button", {"type": "button", "aria-label": "Rate " + s.score + " of 5"}, "\u2605");
+      function lit() { bs.forEach(function (o, i) { o.classList.toggle("lit", i < s.score); }); }
+      b.onmouseenter = b.onfocus = lit;
+      b.onclick = function () {
         if (!ready) return;
         socket.send(JSON.stringify({type: "choice", id: s.id}));
         group.replaceWith(el("span", {"class": "thanks", "role": "status"},
           "Thank you for your rating!"));
-      });
+      };
+      group.appendChild(b);
       return b;
     });
-    group.addEventListener("mouseleave", function () {
-      buttons.forEach(function (o) { o.classList.remove("lit"); });
-    });
-    buttons.forEach(function (b) { group.appendChild(b); });
     return group;
   }
   /* A history answer can be older than what arrived live meanwhile (a reply pushed, an own
@@ -343,9 +335,7 @@
       typing.hidden = false;
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typing.hidden = true; }, 6000);
-    } else if (frame.type === "chosen") {
-      /* The server stored the tap; the thanks is already shown. */
-    } else if (frame.type === "presence" || frame.type === "pong") {
+    } else if (frame.type === "presence" || frame.type === "pong" || frame.type === "chosen") {
       setOnline(frame.agents_online);
     }
   }
