@@ -115,8 +115,8 @@ class Settings(BaseSettings):
     # Webhooks (/webhooks/*, /v1/channels/{id}/inbound), per channel and per channel and
     # source address; above the thousands of msg/s one channel takes (bench/), well below
     # what would swamp a replica.
-    rate_limit_webhook_channel: str = "10000/second"
-    rate_limit_webhook_source: str = "5000/second"
+    rate_limit_webhook_channel: str = "20000/second"
+    rate_limit_webhook_source: str = "10000/second"
 
     @field_validator("rate_limit_api_key", "rate_limit_visitor", "rate_limit_visitor_sessions",
                      "rate_limit_webhook_channel", "rate_limit_webhook_source")
