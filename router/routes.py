@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from connectors.base import Connector
 from router.channels.endpoints import router as channels
+from router.console.endpoints import router as console
 from router.customers.endpoints import router as customers
 from router.events.endpoints import router as events
 from router.ops.health import router as health
@@ -18,7 +19,7 @@ from router.threads.endpoints import router as threads
 
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
     for router in (health, channels, customers, threads, media, events, inbound_events, keys,
-                   rules):
+                   rules, console):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())
