@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from connectors.fetch import GuardedFetcher
     from connectors.webhooks import Webhook
 
 IdentityKind = Literal["telegram", "whatsapp", "email", "phone", "webchat", "api"]
@@ -253,6 +254,13 @@ class DeliveryError(Exception):
         self.window_closed = window_closed
 
 
+class AttachmentGone(DeliveryError):
+    """The file was deleted on purpose (an expired upload): the core answers 410."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retryable=False)
+
+
 class WebhookRejected(Exception):
     """A webhook request the connector refuses; the core renders it as problem+json."""
 
@@ -269,6 +277,40 @@ class AttachmentStream:
     chunks: AsyncIterator[bytes]
     size: int | None = None
     filename: str | None = None
+    # Releases the source (a fetch's HTTP client) when `chunks` is not read to its end; the
+    # core calls it however the download ends, and calling it twice is harmless.
+    close: Callable[[], Awaitable[None]] | None = None
+
+    async def aclose(self) -> None:
+        if self.close is not None:
+            await self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    """A file a channel's user uploaded to us (a web-chat visitor), kept by the core."""
+
+    id: str
+    owner: str
+    mime_type: str
+    filename: str | None
+    size: int
+    created_at: datetime
+    expires_at: datetime
+    data: bytes = b""
+
+
+class UploadRefused(Exception):
+    """The core keeps no more uploads for this owner (its quota) or channel (storage full)."""
+
+    def __init__(self, detail: str, *, scope: Literal["owner", "channel"]) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.scope = scope
+
+
+class UploadGone(LookupError):
+    """The upload expired; it is deleted (or about to be) and never handed out again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +332,9 @@ LiveHandler = Callable[[str, dict[str, Any]], Awaitable[int]]
 
 class InboundGateway(Protocol):
     """What the core offers a connector's webhook and receiver code."""
+
+    # The one way to fetch a URL someone else chose, with the operator's allow-list.
+    fetcher: GuardedFetcher
 
     async def channel(self, channel_id: str, channel_type: str) -> Channel:
         """The channel with decrypted config; raises a 404 problem if absent or of another type."""
@@ -324,6 +369,16 @@ class InboundGateway(Protocol):
         self, channel: Channel, external_user_id: str, before_id: int | None, limit: int
     ) -> list[HistoryItem]:
         """The customer's thread as this identity may see it (no internal notes), newest last."""
+        ...
+
+    async def store_upload(self, channel: Channel, owner: str, data: bytes, mime_type: str,
+                           filename: str | None) -> StoredUpload:
+        """Keep a user's file until it expires; UploadRefused past the owner's or channel's
+        quota. The id handed back is unguessable (`f_...`)."""
+        ...
+
+    async def load_upload(self, channel: Channel, upload_id: str) -> StoredUpload | None:
+        """The upload with its bytes, None if there is none; UploadGone once it expired."""
         ...
 
     def signing_key(self, purpose: str) -> bytes:
@@ -463,6 +518,20 @@ class BaseConnector:
     """Defaults for the optional parts of the contract: no provider set-up, no receiver."""
 
     attachments_in_original: ClassVar[bool] = False
+    _fetcher: GuardedFetcher | None = None
+
+    @property
+    def fetcher(self) -> GuardedFetcher:
+        """The core's guarded fetcher once started; before that one with no allow-list."""
+        if self._fetcher is None:
+            from connectors.fetch import GuardedFetcher
+
+            self._fetcher = GuardedFetcher()
+        return self._fetcher
+
+    @fetcher.setter
+    def fetcher(self, fetcher: GuardedFetcher) -> None:
+        self._fetcher = fetcher
 
     async def open_attachment_in(
         self, channel: Channel, attachment: Attachment, original: bytes
@@ -484,9 +553,8 @@ class BaseConnector:
     async def open_attachment(self, channel: Channel, attachment: Attachment) -> AttachmentStream:
         if attachment.url is None:
             raise DeliveryError("this attachment has no retrievable source", retryable=False)
-        from connectors.http_fetch import stream_url
-
-        return await stream_url(attachment.url, attachment.mime_type, attachment.filename)
+        return await self.fetcher.open(attachment.url, mime_type=attachment.mime_type,
+                                       filename=attachment.filename)
 
     async def templates(self, channel: Channel) -> list[dict[str, Any]]:
         raise NotSupported(f"{channel.type} channels have no message templates")
@@ -498,7 +566,7 @@ class BaseConnector:
         return None
 
     async def start(self, gateway: InboundGateway) -> None:
-        return None
+        self.fetcher = gateway.fetcher
 
     async def close(self) -> None:
         return None

@@ -50,6 +50,16 @@ class Forbidden(ProblemError):
     status, slug, title = 403, "forbidden", "Forbidden"
 
 
+class Gone(ProblemError):
+    status, slug, title = 410, "gone", "Gone"
+
+
+class UnsafeSource(ProblemError):
+    """A URL someone else chose points where this service does not fetch from."""
+
+    status, slug, title = 403, "fetch-refused", "Fetch refused"
+
+
 class PayloadTooLarge(ProblemError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 

@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field
 DESCRIPTIONS = {
     400: "Malformed request (bad cursor, bad JSON)",
     401: "Missing, unknown or revoked API key / bad signature",
-    403: "The key's role does not allow this / forged provider secret",
+    403: "The key's role does not allow this / forged provider secret / a URL this service "
+         "does not fetch from",
     404: "No such resource",
+    410: "The resource existed and was deleted on purpose (an expired upload)",
     409: "Conflicts with the current state",
     413: "Request body over the size limit",
     422: "Validation failed; `errors` names each field",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors.fetch.policy import FetchPolicy
 
 
 class Settings(BaseSettings):
@@ -43,8 +45,26 @@ class Settings(BaseSettings):
     # Key of the live-event stream; distinct keys let several installations share one Redis.
     redis_stream: str = "omniroute:events"
     redis_stream_maxlen: int = Field(default=100_000, ge=1000)
+    # Hosts and networks a fetch of someone else's URL (attachment links, agents' outbound
+    # files) may reach although they are internal: comma-separated host names, `*.domain`
+    # and IP networks, for self-hosted media. Empty: only public addresses.
+    fetch_allow_hosts: str = ""
+    fetch_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    fetch_timeout_seconds: float = Field(default=300.0, gt=0)
+    # Files web-chat visitors upload: kept this long, and at most this much per visitor and
+    # per channel (unexpired uploads), so anonymous uploads cannot grow the database unbounded.
+    upload_ttl_days: float = Field(default=30.0, gt=0)
+    upload_quota_files: int = Field(default=20, ge=1)
+    upload_quota_bytes: int = Field(default=20_000_000, ge=1)
+    upload_channel_bytes: int = Field(default=1024 ** 3, ge=1)
     log_level: str = "INFO"
     # FastAPI's native OpenTelemetry spans, metrics and logs. Off unless asked for: /metrics
     # already covers the service, and with no provider configured the per-request check cost
     # about a sixth of a webhook request's CPU (bench/NOTES.md).
     opentelemetry: bool = False
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _allow_list_parses(cls, value: str) -> str:
+        FetchPolicy.parse(value)  # a typo must stop start-up, not quietly allow nothing
+        return value

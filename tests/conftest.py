@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from router.settings import Settings
 from tests.callback import CallbackServer
 from tests.omni import ADMIN_KEY, OmniServer, start_server
+from tests.origin_server import OriginServer
 from tests.stores import (
     create_pg_database,
     drop_pg_database,
@@ -95,6 +96,15 @@ async def omni(make_omni: MakeOmni) -> OmniServer:
 async def callback() -> AsyncIterator[CallbackServer]:
     """A bot's callback endpoint on loopback that checks our signature."""
     server = CallbackServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def origin() -> AsyncIterator[OriginServer]:
+    """A file server on loopback: an internal service to a fetch that must not reach it."""
+    server = OriginServer()
     await server.start()
     yield server
     await server.stop()

@@ -7,7 +7,7 @@ import binascii
 import builtins
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter
@@ -34,10 +34,7 @@ from connectors.email.outbound import compose, our_message_id
 from connectors.email.parse import parse_event
 from connectors.email.schemas import EmailChannelConfig
 from connectors.email.webhook import build_router
-
-if TYPE_CHECKING:
-    # httpx (with click and pygments from its CLI module) loads with the first fetch.
-    import httpx
+from connectors.fetch import FetchTooLarge
 
 # What one outgoing mail may carry in attachments; most receiving servers refuse past ~25 MB.
 MAX_OUTBOUND_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -72,9 +69,6 @@ class EmailConnector(BaseConnector):
         {"inbound_secret", "imap_password", "smtp_password"})
     generated_secrets: ClassVar[frozenset[str]] = frozenset({"inbound_secret"})
 
-    def __init__(self) -> None:
-        self._http: httpx.AsyncClient | None = None
-
     def routes(self) -> APIRouter:
         return build_router()
 
@@ -101,11 +95,10 @@ class EmailConnector(BaseConnector):
     async def send(self, channel: Channel, msg: OutboundMessage) -> SendResult:
         config = channel.config
         address = str(config["address"])
-        files = [await self._fetch(a) for a in msg.attachments]
-        if sum(len(data) for _n, _m, data in files) > MAX_OUTBOUND_ATTACHMENT_BYTES:
-            raise DeliveryError(
-                f"attachments exceed {MAX_OUTBOUND_ATTACHMENT_BYTES} bytes, more than mail "
-                "servers accept in one message", retryable=False)
+        files: list[tuple[str, str, bytes]] = []
+        for attachment in msg.attachments:
+            budget = MAX_OUTBOUND_ATTACHMENT_BYTES - sum(len(d) for _n, _m, d in files)
+            files.append(await self._fetch(attachment, budget))
         message = compose(msg, channel_id=channel.id, address=address,
                           display_name=str(config.get("display_name") or ""), files=files)
         from connectors.email.smtp import deliver
@@ -114,36 +107,29 @@ class EmailConnector(BaseConnector):
         return SendResult(external_id=our_message_id(channel.id, msg.message_id,
                                                      address.rpartition("@")[2]))
 
-    async def _fetch(self, attachment: OutboundAttachment) -> tuple[str, str, bytes]:
+    async def _fetch(self, attachment: OutboundAttachment,
+                     budget: int) -> tuple[str, str, bytes]:
+        """One attachment's bytes, counted against what is left of the mail's budget."""
         filename = attachment.filename or attachment.url.rstrip("/").rpartition("/")[2] or "file"
+        too_large = DeliveryError(
+            f"attachments exceed {MAX_OUTBOUND_ATTACHMENT_BYTES} bytes, more than mail "
+            "servers accept in one message", retryable=False)
         if attachment.url.startswith("data:"):
             try:
                 mime_type, data = decode_data_url(attachment.url)
             except ValueError as exc:
                 raise DeliveryError(f"attachment {filename!r}: {exc}", retryable=False) from None
+            if len(data) > budget:
+                raise too_large
             return filename, attachment.mime_type or mime_type, data
-        import httpx
-
         try:
-            response = await self._client().get(attachment.url)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"attachment {filename!r} could not be fetched: "
-                                f"{type(exc).__name__}", retryable=True) from exc
-        if response.status_code >= 400:
-            raise DeliveryError(
-                f"attachment {filename!r} could not be fetched: HTTP {response.status_code}",
-                retryable=response.status_code >= 500)
-        mime_type = (attachment.mime_type or response.headers.get("content-type", "")
-                     .split(";")[0].strip() or "application/octet-stream")
-        return filename, mime_type, response.content
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            import httpx
-
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0),
-                                           follow_redirects=True)
-        return self._http
+            mime_type, data = await self.fetcher.read(attachment.url, max_bytes=budget)
+        except FetchTooLarge:
+            raise too_large from None
+        except DeliveryError as exc:
+            exc.reason = f"attachment {filename!r} could not be fetched: {exc.reason}"
+            raise
+        return filename, attachment.mime_type or mime_type, data
 
     async def open_attachment_in(
         self, channel: Channel, attachment: Attachment, original: bytes
@@ -182,7 +168,3 @@ class EmailConnector(BaseConnector):
                                 "at GET /v1/messages/{id}/raw", retryable=False)
         return await super().open_attachment(channel, attachment)
 
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None

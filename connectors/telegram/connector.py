@@ -34,7 +34,6 @@ from connectors.base import (
     Recipient,
     SendResult,
 )
-from connectors.http_fetch import stream_url
 from connectors.telegram.schemas import ALLOWED_UPDATES, TelegramChannelConfig, channel_config
 from connectors.telegram.webhook import WEBHOOKS, build_router
 from connectors.webhooks import Webhook
@@ -94,7 +93,7 @@ class TelegramConnector(BaseConnector):
         from connectors.telegram.errors import delivery_error
 
         bot = self.bots.bot(channel_config(channel))
-        plan = outbound.plan(bot, msg)
+        plan = outbound.plan(bot, msg, self.fetcher)
         key = (channel.id, msg.message_id)
         done = self._progress.pop(key, [])
         try:
@@ -168,9 +167,13 @@ class TelegramConnector(BaseConnector):
         if not file.file_path:
             raise DeliveryError("Telegram did not hand out a download path (the Bot API only "
                                 "serves files up to 20 MB)", retryable=False)
+        config = channel_config(channel)
         url = bot.session.api.file_url(bot.token, file.file_path)
         filename = attachment.filename or posixpath.basename(file.file_path)
-        return await stream_url(url, attachment.mime_type, filename)
+        # The file server is the Bot API server the channel's admin configured (maybe a
+        # self-hosted one on an internal address): that origin only is trusted.
+        return await self.fetcher.open(url, mime_type=attachment.mime_type, filename=filename,
+                                       trusted_origin=config.api_base_url)
 
     async def agent_typing(self, channel: Channel, recipient: Recipient) -> None:
         from aiogram.exceptions import AiogramError

@@ -14,13 +14,14 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     ReplyParameters,
-    URLInputFile,
 )
 
 from connectors.base import DeliveryError, OutboundAttachment, OutboundMessage
+from connectors.fetch import GuardedFetcher
 from connectors.telegram.parse import message_ref, split_ref
 from connectors.telegram.schemas import CALLBACK_DATA_LIMIT, MESSAGE_TEXT_LIMIT
 from connectors.telegram.textsplit import split_text
+from connectors.telegram.upload import FetchedInputFile, fetched
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 # One Bot API call; it gets the markup and reply target only when it is the one to carry them.
@@ -90,7 +91,7 @@ def _text_step(bot: Bot, chat_id: int, text: str) -> Step:
     return step
 
 
-async def _send_file(bot: Bot, chat_id: int, item: OutboundAttachment, file: str | URLInputFile,
+async def _send_file(bot: Bot, chat_id: int, item: OutboundAttachment, file: str | FetchedInputFile,
                      markup: Markup | None, reply: ReplyParameters | None) -> Message:
     mime = (item.mime_type or "").lower()
     if mime == "image/gif":
@@ -107,24 +108,33 @@ async def _send_file(bot: Bot, chat_id: int, item: OutboundAttachment, file: str
     return await bot.send_document(chat_id, file, reply_markup=markup, reply_parameters=reply)
 
 
-def _attachment_step(bot: Bot, chat_id: int, item: OutboundAttachment) -> Step:
+def _attachment_step(bot: Bot, chat_id: int, item: OutboundAttachment,
+                     fetcher: GuardedFetcher) -> Step:
     async def step(markup: Markup | None, reply: ReplyParameters | None) -> Message:
         try:
             return await _send_file(bot, chat_id, item, item.url, markup, reply)
         except TelegramBadRequest as exc:
             if not any(hint in exc.message.lower() for hint in _FETCH_FAILED):
                 raise
-        # Telegram cannot reach the URL (private network, auth): fetch it and upload it.
-        upload = URLInputFile(item.url, filename=item.filename, bot=bot)
-        return await _send_file(bot, chat_id, item, upload, markup, reply)
+        # Telegram cannot reach the URL (auth, a site that blocks it): fetch it and upload
+        # it, through the guarded fetcher like every URL someone else chose.
+        upload = await fetched(fetcher, item)
+        try:
+            return await _send_file(bot, chat_id, item, upload, markup, reply)
+        except Exception:
+            if upload.failure is not None:
+                raise upload.failure from None
+            raise
+        finally:
+            await upload.stream.aclose()
     return step
 
 
-def plan(bot: Bot, msg: OutboundMessage) -> Plan:
+def plan(bot: Bot, msg: OutboundMessage, fetcher: GuardedFetcher) -> Plan:
     chat_id = _chat_id(msg)
     steps: list[Step] = [_text_step(bot, chat_id, part)
                          for part in split_text(msg.text, MESSAGE_TEXT_LIMIT)]
-    steps += [_attachment_step(bot, chat_id, item) for item in msg.attachments]
+    steps += [_attachment_step(bot, chat_id, item, fetcher) for item in msg.attachments]
     if not steps:
         raise DeliveryError("the message has neither text nor attachments", retryable=False)
     return Plan(chat_id=chat_id, steps=steps, markup=_markup(msg), reply=_reply(msg, chat_id))

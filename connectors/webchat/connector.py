@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -10,9 +11,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from connectors.base import (
+    Attachment,
+    AttachmentGone,
+    AttachmentStream,
     BaseConnector,
     Channel,
     ChannelLimits,
+    DeliveryError,
     IdentityKind,
     InboundGateway,
     InboundItem,
@@ -20,6 +25,7 @@ from connectors.base import (
     RawEvent,
     Recipient,
     SendResult,
+    UploadGone,
 )
 from connectors.webchat.intake import Runtime
 from connectors.webchat.parse import parse_event
@@ -53,6 +59,7 @@ class WebchatConnector(BaseConnector):
         return build_router(self.runtime)
 
     async def start(self, gateway: InboundGateway) -> None:
+        await super().start(gateway)
         self.runtime.gateway = gateway
         gateway.on_live(PUSH, self._push_here)
         gateway.on_live(CLOSE, self._close_here)
@@ -74,6 +81,24 @@ class WebchatConnector(BaseConnector):
 
     def parse(self, raw: RawEvent) -> list[InboundItem]:
         return parse_event(raw)
+
+    async def open_attachment(self, channel: Channel, attachment: Attachment) -> AttachmentStream:
+        """From our own upload store by id: the stored URL is never fetched back over HTTP."""
+        if self.runtime.gateway is None or not attachment.provider_ref:
+            raise DeliveryError("this web-chat file has no upload id", retryable=False)
+        try:
+            stored = await self.runtime.gateway.load_upload(channel, attachment.provider_ref)
+        except UploadGone as exc:
+            raise AttachmentGone(str(exc)) from None
+        if stored is None:
+            raise AttachmentGone(f"upload {attachment.provider_ref} is no longer kept")
+        data = stored.data
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield data
+
+        return AttachmentStream(mime_type=stored.mime_type, chunks=chunks(), size=stored.size,
+                                filename=attachment.filename or stored.filename)
 
     async def send(self, channel: Channel, msg: OutboundMessage) -> SendResult:
         """Pushed to the visitor's open tabs (in this replica or another); if none took it, the

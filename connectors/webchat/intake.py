@@ -6,20 +6,23 @@ Everything a visitor sends is checked here and stored as one of our raw events t
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 import re
-import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from pydantic import ValidationError
-
-from connectors.base import Channel, HistoryItem, InboundGateway, WebhookRejected
+from connectors.base import (
+    Channel,
+    HistoryItem,
+    InboundGateway,
+    StoredUpload,
+    UploadGone,
+    UploadRefused,
+    WebhookRejected,
+)
 from connectors.webchat.guard import RateLimiter
 from connectors.webchat.live import LiveVisitors
 from connectors.webchat.schemas import (
@@ -43,8 +46,6 @@ from connectors.webchat.tokens import (
 )
 
 MAX_FILE_BYTES = 2_000_000
-# Images a browser shows inline without running anything; every other type is a download.
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 _FILE_ID = re.compile(FILE_ID_PATTERN)
 
 
@@ -187,52 +188,55 @@ def history_view(items: list[HistoryItem], channel: Channel) -> list[dict[str, A
     ]
 
 
-def _state_key(file_id: str) -> str:
-    return f"file:{file_id}"
+def file_path(channel_id: str, file_id: str) -> str:
+    """Where the visitor downloads its upload, relative to the service: never built from the
+    request's Host header, and the widget prefixes the origin it was loaded from."""
+    return f"/webchat/{channel_id}/files/{file_id}"
 
 
 async def store_file(gateway: InboundGateway, channel: Channel, visitor: Visitor,
-                     data: bytes, mime_type: str, filename: str | None,
-                     base_url: str) -> FileRef:
+                     data: bytes, mime_type: str, filename: str | None) -> FileRef:
     if not data:
         raise WebhookRejected(422, "Empty file", "the upload has no bytes")
     if len(data) > MAX_FILE_BYTES:
         raise WebhookRejected(413, "File too large",
                               f"files are limited to {MAX_FILE_BYTES} bytes")
-    file_id = "f_" + secrets.token_urlsafe(24)
-    ref = FileRef(file_id=file_id,
-                  url=f"{base_url.rstrip('/')}/webchat/{channel.id}/files/{file_id}",
-                  mime_type=mime_type[:200], filename=(filename or "")[:300] or None,
-                  size=len(data))
-    record = {"visitor_id": visitor.visitor_id, **ref.model_dump(exclude={"file_id"}),
-              "data": base64.b64encode(data).decode()}
-    await gateway.save_state(channel.id, _state_key(file_id), orjson.dumps(record).decode())
-    return ref
+    try:
+        stored = await gateway.store_upload(channel, visitor.visitor_id, data,
+                                            mime_type[:200] or "application/octet-stream",
+                                            (filename or "")[:300] or None)
+    except UploadRefused as exc:
+        if exc.scope == "channel":
+            raise WebhookRejected(507, "Upload storage full", exc.detail) from None
+        raise WebhookRejected(413, "Upload quota reached", exc.detail) from None
+    return _ref(channel, stored)
 
 
-async def load_file(gateway: InboundGateway, channel: Channel,
-                    file_id: str) -> tuple[dict[str, Any], bytes]:
-    stored = await gateway.load_state(channel.id, _state_key(file_id)) \
-        if _FILE_ID.match(file_id) else None
+def _ref(channel: Channel, stored: StoredUpload) -> FileRef:
+    return FileRef(file_id=stored.id, url=file_path(channel.id, stored.id),
+                   mime_type=stored.mime_type, filename=stored.filename, size=stored.size)
+
+
+async def load_file(gateway: InboundGateway, channel: Channel, file_id: str) -> StoredUpload:
+    """The upload with its bytes: 404 if there is none, 410 once it expired."""
+    try:
+        stored = await gateway.load_upload(channel, file_id) if _FILE_ID.match(file_id) \
+            else None
+    except UploadGone as exc:
+        raise WebhookRejected(410, "File expired", str(exc)) from None
     if stored is None:
         raise WebhookRejected(404, "No such file", f"file {file_id} does not exist")
-    record: dict[str, Any] = orjson.loads(stored)
-    return record, base64.b64decode(record.pop("data"))
+    return stored
 
 
 async def _own_file(gateway: InboundGateway, channel: Channel, visitor: Visitor,
                     file_id: str) -> FileRef:
     try:
-        record, _data = await load_file(gateway, channel, file_id)
+        stored = await load_file(gateway, channel, file_id)
     except WebhookRejected:
         raise WebhookRejected(422, "Unknown attachment",
                               f"attachment {file_id} was not uploaded by this visitor") from None
-    if record.get("visitor_id") != visitor.visitor_id:
+    if stored.owner != visitor.visitor_id:
         raise WebhookRejected(422, "Unknown attachment",
                               f"attachment {file_id} was not uploaded by this visitor")
-    fields = {k: v for k, v in record.items() if k != "visitor_id"}
-    try:
-        return FileRef.model_validate(fields | {"file_id": file_id})
-    except ValidationError as exc:
-        raise WebhookRejected(422, "Unknown attachment",
-                              "the stored upload is unreadable") from exc
+    return _ref(channel, stored)

@@ -16,9 +16,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import Channel, InboundGateway, WebhookRejected, get_gateway
+from connectors.downloads import download_headers
 from connectors.webchat.guard import origin_allowed
 from connectors.webchat.intake import (
-    INLINE_TYPES,
     RateLimited,
     Runtime,
     accept_message,
@@ -60,8 +60,9 @@ def own_origin(request: Request) -> str:
 
 
 def _problem(exc: WebhookRejected) -> JSONResponse:
-    slug = {401: "bad-token", 403: "forbidden", 404: "not-found", 413: "payload-too-large",
-            429: "rate-limited"}.get(exc.status, "rejected")
+    slug = {401: "bad-token", 403: "forbidden", 404: "not-found", 410: "gone",
+            413: "payload-too-large", 429: "rate-limited",
+            507: "insufficient-storage"}.get(exc.status, "rejected")
     body = {"type": PROBLEM_BASE + slug, "title": exc.title, "status": exc.status,
             "detail": exc.detail}
     response = JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
@@ -181,7 +182,9 @@ def build_router(runtime: Runtime) -> APIRouter:
     @router.post("/webchat/{channel_id}/files", summary="Upload a file to attach",
                  status_code=status.HTTP_201_CREATED,
                  responses={401: {"description": "Missing or invalid visitor token"},
-                            413: {"description": "File too large"}})
+                            413: {"description": "File too large, or the visitor's quota "
+                                                 "is reached"},
+                            507: {"description": "The channel's upload storage is full"}})
     async def upload(channel_id: str, request: Request, gateway: GatewayDep,
                      authorization: Annotated[str | None, Header()] = None,
                      filename: Annotated[str | None, Query(max_length=300)] = None
@@ -194,26 +197,21 @@ def build_router(runtime: Runtime) -> APIRouter:
             raise RateLimited(runtime.messages.retry_after(key))
         mime = request.headers.get("content-type", "application/octet-stream").split(";")[0]
         ref = await store_file(gateway, channel, visitor, await request.body(), mime.strip(),
-                               filename, str(request.base_url))
+                               filename)
         return ref.model_dump()
 
     @router.get("/webchat/{channel_id}/files/{file_id}", summary="Download an uploaded file",
-                response_class=Response, responses={404: {"description": "No such file"}})
+                response_class=Response,
+                responses={404: {"description": "No such file"},
+                           410: {"description": "The upload expired"}})
     async def download(channel_id: str, file_id: str, request: Request,
                        gateway: GatewayDep) -> Response:
         """The id is the capability (unguessable); only plain images are shown inline."""
         channel = await gateway.channel(channel_id, "webchat")
-        record, data = await load_file(gateway, channel, file_id)
-        mime = str(record.get("mime_type") or "application/octet-stream")
-        inline = mime in INLINE_TYPES
-        name = str(record.get("filename") or file_id).replace('"', "")
-        return Response(data, media_type=mime if inline else "application/octet-stream",
-                        headers={
-                            "Content-Disposition": ("inline" if inline else "attachment")
-                            + f'; filename="{name.encode("ascii", "replace").decode()}"',
-                            "X-Content-Type-Options": "nosniff",
-                            "Content-Security-Policy": "default-src 'none'; sandbox",
-                            "Cache-Control": "private, max-age=86400"})
+        stored = await load_file(gateway, channel, file_id)
+        mime, headers = download_headers(stored.mime_type, stored.filename or file_id)
+        return Response(stored.data, media_type=mime,
+                        headers={**headers, "Cache-Control": "private, max-age=86400"})
 
     add_websocket_route(router, runtime)
     return router

@@ -26,9 +26,8 @@ from connectors.base import (
     RawEvent,
     SendResult,
 )
-from connectors.http_fetch import stream_url
 from connectors.webhooks import Webhook
-from connectors.whatsapp.graph import GraphClient, auth_headers
+from connectors.whatsapp.graph import GraphClient, auth_headers, graph_base_url
 from connectors.whatsapp.outbound import MAX_TEXT, envelope, message_bodies
 from connectors.whatsapp.parse import parse_notification
 from connectors.whatsapp.schemas import WhatsAppChannelConfig
@@ -95,12 +94,17 @@ class WhatsAppConnector(BaseConnector):
         if attachment.provider_ref is None:
             return await super().open_attachment(channel, attachment)
         info = await self.graph.media(channel.config, attachment.provider_ref)
-        # Meta's media URLs need the same bearer token as the Graph API itself.
-        stream = await stream_url(info.url, attachment.mime_type or info.mime_type,
-                                  attachment.filename, headers=auth_headers(channel.config))
+        # Meta's media URLs need the same bearer token as the Graph API itself. The URL is
+        # Meta's answer, so it is fetched guarded; only the Graph server the admin configured
+        # is trusted (a redirect elsewhere loses the token: httpx drops it across origins).
+        stream = await self.fetcher.open(
+            info.url, mime_type=attachment.mime_type or info.mime_type,
+            filename=attachment.filename, headers=auth_headers(channel.config),
+            trusted_origin=graph_base_url(channel.config))
         if stream.size is None and info.file_size is not None:
             return AttachmentStream(mime_type=stream.mime_type, chunks=stream.chunks,
-                                    size=info.file_size, filename=stream.filename)
+                                    size=info.file_size, filename=stream.filename,
+                                    close=stream.close)
         return stream
 
     async def templates(self, channel: Channel) -> list[dict[str, Any]]:

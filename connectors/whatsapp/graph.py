@@ -38,8 +38,12 @@ TEMPLATE_PAGE_LIMIT = 100
 TEMPLATE_FIELDS = "id,name,language,status,category,components"
 
 
+def graph_base_url(config: Mapping[str, Any]) -> str:
+    return str(config.get("graph_base_url") or "https://graph.facebook.com").rstrip("/")
+
+
 def graph_url(config: Mapping[str, Any], *path: str) -> str:
-    base = str(config.get("graph_base_url") or "https://graph.facebook.com").rstrip("/")
+    base = graph_base_url(config)
     version = str(config.get("graph_version") or "v23.0")
     return "/".join([base, version, *path])
 

@@ -1,7 +1,7 @@
 """config versions: the token replicas check before reusing their compiled routing rules
 
 Revision ID: 0015
-Revises: 0003
+Revises: 0010
 Create Date: 2026-12-01 09:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0003"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

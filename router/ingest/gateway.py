@@ -18,7 +18,8 @@ from sqlalchemy import Executable, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import Channel, HistoryItem, LiveHandler
+from connectors.base import Channel, HistoryItem, LiveHandler, StoredUpload, UploadGone
+from connectors.fetch import FetchPolicy, GuardedFetcher
 from router.channels.health import ReceiverHealth
 from router.channels.service import ChannelCache, to_channel
 from router.core import Core
@@ -27,6 +28,7 @@ from router.errors import NotFound
 from router.models import ChannelRow, ConnectorState, InboundEvent, Message
 from router.models.base import utcnow
 from router.relay import make_relay
+from router.uploads import repository as uploads
 
 log = logging.getLogger("omniroute.ingest")
 MAX_BATCH = 500
@@ -47,6 +49,10 @@ class CoreGateway:
         self.cache = ChannelCache()
         self.health = ReceiverHealth(core)
         self.relay = make_relay(core.settings.redis_url, core.settings.redis_stream)
+        self.fetcher = GuardedFetcher(FetchPolicy.parse(core.settings.fetch_allow_hosts),
+                                      max_bytes=core.settings.fetch_max_bytes,
+                                      timeout_seconds=core.settings.fetch_timeout_seconds)
+        self.upload_limits = uploads.UploadLimits.from_settings(core.settings)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         # A batch of acknowledgements is waiting for the write slot (SQLite's one writer).
@@ -123,6 +129,23 @@ class CoreGateway:
                         attachments=tuple(r.attachments or ()))
             for r in rows
         ]
+
+    async def store_upload(self, channel: Channel, owner: str, data: bytes, mime_type: str,
+                           filename: str | None) -> StoredUpload:
+        async with self.core.unit() as session:
+            return await uploads.store(session, self.upload_limits, channel.id, owner, data,
+                                       mime_type, filename, utcnow())
+
+    async def load_upload(self, channel: Channel, upload_id: str) -> StoredUpload | None:
+        now = utcnow()
+        async with self.core.reads() as session:
+            row = await uploads.find(session, channel.id, upload_id)
+            found = uploads.to_stored(row) if row is not None else None
+        if found is None or found.expires_at > now:
+            return found
+        async with self.core.unit() as session:
+            await uploads.sweep(session, now)
+        raise UploadGone(f"upload {upload_id} expired on {found.expires_at:%Y-%m-%d}")
 
     def signing_key(self, purpose: str) -> bytes:
         return derive_key(self.core.secret_key, "connector:" + purpose)

@@ -10,6 +10,7 @@ from router.models.inbound import InboundEvent
 from router.models.outbox import OutboxItem
 from router.models.sla import BusinessHours, Experiment, SlaPolicy
 from router.models.threads import EarlyStatus, Message, MessageAlias, Thread
+from router.models.uploads import Upload
 from router.models.versions import ConfigVersion
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "Team",
     "TeamMember",
     "Thread",
+    "Upload",
 ]

@@ -137,8 +137,10 @@
     item.appendChild(el("span", {"class": "sr"}, m.direction === "inbound" ? "You: " : "Agent: "));
     item.appendChild(el("span", {"class": "text"}, m.text || ""));
     (m.attachments || []).forEach(function (a) {
-      var safe = /^https?:\/\//i.test(a.url || "");
-      var link = el(safe ? "a" : "span", safe ? {"href": a.url, "target": "_blank",
+      // Our uploads come as paths on this service; anything else only as http(s).
+      var href = /^\/webchat\//.test(a.url || "") ? base + a.url : a.url;
+      var safe = /^https?:\/\//i.test(href || "");
+      var link = el(safe ? "a" : "span", safe ? {"href": href, "target": "_blank",
         "rel": "noopener noreferrer"} : {}, "\uD83D\uDCCE " + (a.filename || "file"));
       item.append(document.createElement("br"), link);
     });

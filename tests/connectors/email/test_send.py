@@ -17,7 +17,9 @@ from connectors.base import (
 )
 from connectors.email.connector import EmailConnector
 from connectors.email.schemas import EmailChannelConfig
+from connectors.fetch import FetchPolicy, GuardedFetcher
 from tests.connectors.email.smtp_server import PASSWORD, USERNAME, SmtpServer
+from tests.origin_server import OriginServer
 
 JANE_FIRST = "<CAHx2dK1tq9Fv0r=fYq4m7sV3JxO0p9yLz5T8nQb1aW@mail.gmail.com>"
 JANE_PHONE = "<5E0C2B7A-9D41-4F3B-A6E2-7C1D8B9F0A12@example.org>"
@@ -198,3 +200,49 @@ async def test_an_unreachable_server_is_retried(connector: EmailConnector) -> No
         await connector.send(channel(smtp), reply())
     assert caught.value.retryable is True
     assert caught.value.reason.startswith("SMTP server unreachable:")
+
+
+async def test_an_attachment_url_on_an_internal_address_is_refused_for_good(
+    connector: EmailConnector, smtp_server: SmtpServer, origin: OriginServer,
+) -> None:
+    message = reply(attachments=(OutboundAttachment(url=f"{origin.url}/files/meta",
+                                                    filename="meta.txt"),))
+    with pytest.raises(DeliveryError, match="loopback") as caught:
+        await connector.send(channel(smtp_server.config()), message)
+    assert caught.value.retryable is False
+    assert origin.seen == []
+    assert smtp_server.received == []
+
+
+async def test_attachment_urls_are_fetched_guarded_and_counted_while_they_stream(
+    connector: EmailConnector, smtp_server: SmtpServer, origin: OriginServer,
+) -> None:
+    connector.fetcher = GuardedFetcher(FetchPolicy.parse("127.0.0.1"))
+    origin.files["label"] = (b"%PDF-1.4 label", "application/pdf")
+    fine = reply(attachments=(OutboundAttachment(url=f"{origin.url}/files/label"),))
+    await connector.send(channel(smtp_server.config()), fine)
+    (part,) = list(smtp_server.received[0].message.iter_attachments())
+    assert (part.get_content_type(), part.get_content()) == ("application/pdf",
+                                                             b"%PDF-1.4 label")
+    # An endless body stops at the mail's attachment budget instead of filling memory.
+    endless = reply(attachments=(OutboundAttachment(url=f"{origin.url}/stream"),))
+    with pytest.raises(DeliveryError, match="attachments exceed") as caught:
+        await connector.send(channel(smtp_server.config()), endless)
+    assert caught.value.retryable is False
+    assert connector.fetcher.open_clients == 0
+    assert len(smtp_server.received) == 1
+
+
+async def test_a_redirect_to_an_internal_address_is_not_followed(
+    connector: EmailConnector, smtp_server: SmtpServer, origin: OriginServer,
+) -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "files.example" else [host]
+
+    connector.fetcher = GuardedFetcher(FetchPolicy.parse("files.example"), resolver=resolve)
+    inside = f"http://127.0.0.1:{origin.port}/files/meta"
+    message = reply(attachments=(OutboundAttachment(
+        url=f"http://files.example:{origin.port}/redirect?to={inside}"),))
+    with pytest.raises(DeliveryError, match="loopback"):
+        await connector.send(channel(smtp_server.config()), message)
+    assert origin.seen == [f"/redirect?to={inside}"]

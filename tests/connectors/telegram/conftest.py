@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from connectors.base import Channel
+from connectors.fetch import FetchPolicy, GuardedFetcher
 from connectors.telegram.connector import TelegramConnector
 from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
 
@@ -24,6 +25,8 @@ async def bot_api() -> AsyncIterator[FakeBotApi]:
 @pytest.fixture
 async def connector() -> AsyncIterator[TelegramConnector]:
     made = TelegramConnector()
+    # Files to re-upload live on the fake's loopback file server, as self-hosted media would.
+    made.fetcher = GuardedFetcher(FetchPolicy.parse("127.0.0.1"))
     yield made
     await made.close()
 

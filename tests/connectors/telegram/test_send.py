@@ -19,6 +19,7 @@ from connectors.telegram.connector import TelegramConnector
 from tests.connectors.telegram.conftest import channel_for
 from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.memory_gateway import eventually
+from tests.origin_server import OriginServer
 
 CHAT = 5120934412
 
@@ -196,3 +197,22 @@ async def test_buttons_and_share_phone_together_are_refused(
             buttons=(ReplyButton("a", "A"),), request_contact=True))
     assert caught.value.retryable is False
     assert bot_api.sent() == []
+
+
+async def test_a_file_telegram_cannot_fetch_is_not_fetched_by_us_from_inside(
+    bot_api: FakeBotApi, origin: OriginServer
+) -> None:
+    connector = TelegramConnector()  # no allow-list: the service's default
+    bot_api.unfetchable_hosts.add("127.0.0.1")
+    url = f"{origin.url}/files/meta"
+    try:
+        with pytest.raises(DeliveryError, match="loopback") as caught:
+            await connector.send(channel_for(bot_api), reply("", attachments=(
+                OutboundAttachment(url, "application/pdf", "meta.pdf"),)))
+    finally:
+        await connector.close()
+    assert caught.value.retryable is False
+    [by_url] = bot_api.sent()
+    assert by_url.params["document"] == url
+    assert origin.seen == []
+    assert connector.fetcher.open_clients == 0

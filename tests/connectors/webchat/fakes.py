@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from connectors.base import Channel, HistoryItem, WebhookRejected
+from connectors.base import Channel, HistoryItem, StoredUpload, UploadGone, WebhookRejected
 from connectors.webchat.connector import WebchatConnector
 from router.problems import install as install_problem_handlers
 from tests.omni import free_socket
@@ -39,6 +41,8 @@ class FakeGateway:
     online: bool = False
     history_calls: list[tuple[str, int | None, int]] = field(default_factory=list)
     typing: list[tuple[str, str]] = field(default_factory=list)
+    # (channel id, upload id) → the upload, kept as the core keeps it (quota aside).
+    uploads: dict[tuple[str, str], StoredUpload] = field(default_factory=dict)
 
     async def channel(self, channel_id: str, channel_type: str) -> Channel:
         channel = self.channels.get(channel_id)
@@ -69,6 +73,21 @@ class FakeGateway:
         items = [i for i in self.histories.get(external_user_id, [])
                  if before_id is None or i.id < before_id]
         return items[-limit:]
+
+    async def store_upload(self, channel: Channel, owner: str, data: bytes, mime_type: str,
+                           filename: str | None) -> StoredUpload:
+        now = datetime.now(UTC)
+        stored = StoredUpload(id="f_" + secrets.token_urlsafe(24), owner=owner,
+                              mime_type=mime_type, filename=filename, size=len(data),
+                              created_at=now, expires_at=now + timedelta(days=30), data=data)
+        self.uploads[(channel.id, stored.id)] = stored
+        return replace(stored, data=b"")
+
+    async def load_upload(self, channel: Channel, upload_id: str) -> StoredUpload | None:
+        stored = self.uploads.get((channel.id, upload_id))
+        if stored is not None and stored.expires_at <= datetime.now(UTC):
+            raise UploadGone(f"upload {upload_id} expired")
+        return stored
 
     def signing_key(self, purpose: str) -> bytes:
         return hashlib.sha256(b"fake-core:" + purpose.encode()).digest()

@@ -249,7 +249,7 @@ async def test_uploads_attach_to_the_uploaders_messages_only(core: FakeCore) -> 
                                     content=b"<script>alert(1)</script>")
     assert upload.status_code == 201, upload.text
     ref = upload.json()
-    assert ref["url"] == f"{core.url}/webchat/chan-a/files/{ref['file_id']}"
+    assert ref["url"] == f"/webchat/chan-a/files/{ref['file_id']}"
     assert (ref["mime_type"], ref["filename"], ref["size"]) == ("text/html", "page.html", 25)
 
     download = await core.client.get(f"/webchat/chan-a/files/{ref['file_id']}")
@@ -272,3 +272,20 @@ async def test_uploads_attach_to_the_uploaders_messages_only(core: FakeCore) -> 
 async def test_unknown_file_is_404(core: FakeCore) -> None:
     response = await core.client.get("/webchat/chan-a/files/f_doesnotexist0000000000")
     assert response.status_code == 404
+
+
+async def test_a_hostile_upload_name_and_type_cannot_break_the_download(core: FakeCore) -> None:
+    session = await new_session(core)
+    upload = await core.client.post(
+        "/webchat/chan-a/files", params={"filename": 'x".svg\r\nSet-Cookie: a=b'},
+        headers={**auth(session["token"]), "Content-Type": "image/svg+xml"},
+        content=b"<svg onload='alert(1)'/>")
+    assert upload.status_code == 201, upload.text
+    download = await core.client.get(upload.json()["url"])
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"x.svgSet-Cookie: a=b\"; "
+        "filename*=UTF-8''x%22.svgSet-Cookie%3A%20a%3Db")
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert "set-cookie" not in download.headers

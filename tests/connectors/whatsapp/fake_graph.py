@@ -73,6 +73,8 @@ class FakeGraph:
         self._counter = 0
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # Where media URLs point (default: this fake's own /download).
+        self.media_base: str | None = None
 
     def fail_next(self, status: int, body: dict[str, Any] | str,
                   headers: dict[str, str] | None = None, *, after: int = 0) -> None:
@@ -148,7 +150,8 @@ class FakeGraph:
                                       "verified_name": "Lucky Shrub", "id": PHONE_NUMBER_ID})
         if object_id.isdigit() and len(object_id) == 16:
             return web.json_response({
-                "messaging_product": "whatsapp", "url": f"{self.url}/download/{object_id}",
+                "messaging_product": "whatsapp",
+                "url": f"{self.media_base or self.url + '/download'}/{object_id}",
                 "mime_type": "image/jpeg", "sha256": "Q4wyzymk4Xk8HFBxqSTiCTNWvtGWrAq37XzdYqcS9Ow=",
                 "file_size": len(MEDIA_BYTES), "id": object_id})
         return web.json_response(graph_error(100, f"Unsupported get request. Object with ID "

@@ -21,6 +21,7 @@ from connectors.base import (
 from connectors.whatsapp.connector import WhatsAppConnector
 from tests.connectors.whatsapp.fake_graph import MEDIA_BYTES, TEMPLATES, FakeGraph, graph_error
 from tests.connectors.whatsapp.fixtures import ACCESS_TOKEN, PHONE_NUMBER_ID
+from tests.origin_server import OriginServer
 
 TO = "16505551234"
 ENVELOPE = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": TO}
@@ -322,3 +323,17 @@ def test_split_prefers_a_paragraph_break_over_a_later_space() -> None:
 
     text = "aaaa aaaa aaaa\n\nbbbb bbbb bbbb"
     assert split_text(text, 22) == ["aaaa aaaa aaaa", "bbbb bbbb bbbb"]
+
+
+async def test_a_media_url_off_the_graph_server_is_fetched_guarded(
+    connector: WhatsAppConnector, channel: Channel, graph: FakeGraph, origin: OriginServer
+) -> None:
+    # Only the Graph server the admin configured is trusted; a media URL Meta's answer points
+    # elsewhere inside (and the access token with it) is refused.
+    graph.media_base = f"{origin.url}/files"
+    with pytest.raises(DeliveryError, match="loopback") as caught:
+        await connector.open_attachment(channel, Attachment(
+            kind="image", mime_type="image/jpeg", provider_ref="1003383421387256"))
+    assert caught.value.retryable is False
+    assert origin.seen == []
+    assert connector.fetcher.open_clients == 0
