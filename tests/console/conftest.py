@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_INSTALLED = CHROMIUM.exists()
 ARTIFACTS_ENV = "OMNIROUTE_TEST_ARTIFACTS"
 
 
@@ -25,7 +26,7 @@ def store() -> str:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
+    if not CHROMIUM_INSTALLED:
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is missing under CI=true: apt-get install chromium")
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
