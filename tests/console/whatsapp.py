@@ -12,10 +12,17 @@ from tests.omni import OmniServer
 OUTBOUND_FIXTURE_WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI1RjQ0QkE0RTc4QjE0MjE3MjcA"
 
 
-def customer_text(text: str, wamid: str, sent_at: float | None = None) -> bytes:
-    """text__basic from Sheena Nelson, saying `text` now (the SLA clock starts at this time)."""
+def customer_text(text: str, wamid: str, sent_at: float | None = None,
+                  wa_id: str | None = None, name: str | None = None) -> bytes:
+    """text__basic (from Sheena Nelson unless `wa_id`/`name` say otherwise), saying `text` now
+    (the SLA clock starts at this time)."""
     body = json.loads(fixture("text__basic"))
-    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    value = body["entry"][0]["changes"][0]["value"]
+    message = value["messages"][0]
+    if wa_id is not None:
+        value["contacts"][0]["wa_id"] = message["from"] = wa_id
+    if name is not None:
+        value["contacts"][0]["profile"]["name"] = name
     message["id"] = wamid
     message["timestamp"] = str(int(sent_at or time.time()))
     message["text"]["body"] = text

@@ -100,7 +100,15 @@ export class Store {
       && !this.pendingNames.has(id));
     if (!missing.length) return;
     for (const id of missing) this.pendingNames.add(id);
-    const work = [...missing];
+    if (missing.length > 20) {
+      // Many at once (the first inbox): the newest customers in one page first.
+      const page = await api("/v1/customers?limit=200").catch(() => ({ items: [] }));
+      for (const customer of page.items) {
+        this.names.set(customer.id, customer.name || `Customer ${customer.id}`);
+        this.pendingNames.delete(customer.id);
+      }
+    }
+    const work = missing.filter((id) => !this.names.has(id));
     const worker = async () => {
       while (work.length) {
         const id = work.shift();
