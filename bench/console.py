@@ -39,7 +39,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 RENDERS = 10
 
 
-async def first_load(browser: Browser, omni: OmniServer, path: str, signed_in: bool) -> dict[str, int]:
+async def first_load(browser: Browser, omni: OmniServer, path: str,
+                     signed_in: bool) -> dict[str, int]:
     """Bytes on the wire for one page and what it loads, from an empty cache."""
     context = await browser.new_context()
     page = await context.new_page()
