@@ -1,4 +1,4 @@
-"""The console on a phone (375×812): one pane at a time, the inbox, then the thread and back."""
+"""The console on a phone (375x812): one pane at a time, the inbox, then the thread and back."""
 
 from __future__ import annotations
 
