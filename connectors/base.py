@@ -330,6 +330,11 @@ class HistoryItem:
 LiveHandler = Callable[[str, dict[str, Any]], Awaitable[int]]
 
 
+# Limits of the core a connector may count its users against: one visitor's requests, and
+# new visitors per client address.
+RateLimitName = Literal["visitor", "visitor_sessions"]
+
+
 class InboundGateway(Protocol):
     """What the core offers a connector's webhook and receiver code."""
 
@@ -368,7 +373,16 @@ class InboundGateway(Protocol):
     async def history(
         self, channel: Channel, external_user_id: str, before_id: int | None, limit: int
     ) -> list[HistoryItem]:
-        """The customer's thread as this identity may see it (no internal notes), newest last."""
+        """The customer's thread as this identity may see it, newest last: what it said and
+        what was sent to it (no internal notes); a verified identity also sees the
+        customer's other verified identities' conversation, never what a merge with an
+        unproven match brought in."""
+        ...
+
+    async def rate_limit(self, limit: RateLimitName, key: str) -> float:
+        """Count one request of `key` (scope it by channel) against the service's `limit`
+        (settings `rate_limit_<limit>`, shared by replicas through Redis): 0 when it may
+        pass, else the seconds until one would."""
         ...
 
     async def store_upload(self, channel: Channel, owner: str, data: bytes, mime_type: str,

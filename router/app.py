@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from connectors.registry import load_connectors
+from router.access_log import install_redaction
 from router.auth.keys import KeyCache
 from router.core import Core
 from router.crypto import SecretBox
@@ -27,10 +28,12 @@ from router.ingest.hot_path import WebhookHotPath
 from router.ingest.receivers import Receivers
 from router.ingest.worker import run_inbound_worker
 from router.metrics import Metrics
-from router.middleware import BodyLimit, RequestMetrics
+from router.middleware import BodyLimit, RequestMetrics, WebhookLimit
 from router.models import ServiceMeta
 from router.outbox.worker import OutboxWorker
 from router.problems import install as install_problem_handlers
+from router.ratelimit.limiter import Throttle
+from router.ratelimit.webhooks import WebhookThrottle
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
@@ -110,6 +113,7 @@ class Omniroute(FastAPI):
 
 def create_app(settings: Settings | None = None) -> Omniroute:
     settings = settings or Settings()
+    install_redaction()
     connectors = load_connectors()
     metrics = Metrics()
 
@@ -124,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                     connectors=connectors, box=SecretBox(secret_key), metrics=metrics)
         core.gateway = CoreGateway(core)
         core.receivers = Receivers(core)
+        core.throttle = Throttle(settings)
         app.state.core = core
         app.state.inbound_gateway = core.gateway
         app.state.key_cache = KeyCache()
@@ -156,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
             await outbox.stop()
             await core.gateway.stop()
             await core.bus.stop()
+            await core.throttle.close()
             for connector in connectors.values():
                 with contextlib.suppress(Exception):
                     await connector.close()
@@ -172,7 +178,11 @@ def create_app(settings: Settings | None = None) -> Omniroute:
     )
     install_problem_handlers(app)
     include_all(app, connectors)
+    # One set of webhook counters for both ways a webhook is served.
+    webhook_throttle = WebhookThrottle(settings)
+    app.add_middleware(WebhookLimit, throttle=webhook_throttle)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
-    app.webhook_hot_path = WebhookHotPath(connectors, metrics, settings.max_body_bytes)
+    app.webhook_hot_path = WebhookHotPath(connectors, metrics, settings.max_body_bytes,
+                                          webhook_throttle)
     return app

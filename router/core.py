@@ -16,6 +16,7 @@ from router.crypto import SecretBox
 from router.db import SessionFactory, is_sqlite
 from router.events.bus import EventBus
 from router.metrics import Metrics
+from router.ratelimit.limiter import Throttle
 from router.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Core:
     # Set right after construction by the app's lifespan (they need the core themselves).
     gateway: CoreGateway = field(init=False)
     receivers: Receivers = field(init=False)
+    throttle: Throttle = field(init=False)
     # SQLite has one writer; queueing writers here beats SQLite's sleeping busy handler.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

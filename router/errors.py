@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 PROBLEM_BASE = "https://omniroute.dev/problems/"
@@ -28,6 +29,10 @@ class ProblemError(Exception):
 
     def body(self) -> dict[str, Any]:
         return problem_body(self.status, self.slug, self.title, self.detail, **self.extra)
+
+    def headers(self) -> dict[str, str]:
+        """Response headers the answer needs besides the document (none by default)."""
+        return {}
 
 
 class NotFound(ProblemError):
@@ -62,6 +67,19 @@ class UnsafeSource(ProblemError):
 
 class PayloadTooLarge(ProblemError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class RateLimited(ProblemError):
+    """Over a rate limit; `Retry-After` says when the next request would pass."""
+
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(detail, extra={"retry_after": self.retry_after})
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ReplyWindowClosed(ProblemError):

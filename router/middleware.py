@@ -1,4 +1,4 @@
-"""ASGI middleware: request body size cap and request metrics."""
+"""ASGI middleware: request body size cap, webhook rate limits and request metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import problem_body
 from router.metrics import Metrics
+from router.ratelimit.webhooks import WebhookThrottle
 
 
 def too_large_body(max_bytes: int) -> dict[str, object]:
@@ -66,6 +67,48 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def source_address(scope: Scope) -> str:
+    """The client's address as uvicorn reports it (behind a proxy: run with proxy headers)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def webhook_channel(path: str) -> str | None:
+    """The channel id of a provider webhook path (/webhooks/<type>/<id>/…) or of the API
+    channel's /v1/channels/<id>/inbound; None for every other path."""
+    parts = path.split("/")
+    if len(parts) >= 4 and parts[1] == "webhooks" and parts[3]:
+        return parts[3]
+    if (len(parts) == 5 and parts[1] == "v1" and parts[2] == "channels" and parts[3]
+            and parts[4] == "inbound"):
+        return parts[3]
+    return None
+
+
+class WebhookLimit:
+    """The webhook rate limits for what FastAPI serves (the hot path checks its own with the
+    same counters): e-mail, verification GETs, and every webhook when the hot path is off."""
+
+    def __init__(self, app: ASGIApp, throttle: WebhookThrottle) -> None:
+        self.app = app
+        self.throttle = throttle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        channel_id = webhook_channel(scope["path"]) if scope["type"] == "http" else None
+        refused = (self.throttle.refusal(channel_id, source_address(scope))
+                   if channel_id is not None else None)
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        body = orjson.dumps(refused.body())
+        await send({"type": "http.response.start", "status": refused.status,
+                    "headers": [(b"content-type", b"application/problem+json"),
+                                (b"content-length", str(len(body)).encode()),
+                                *((k.lower().encode(), v.encode())
+                                  for k, v in refused.headers().items())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 class RequestMetrics:

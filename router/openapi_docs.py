@@ -16,6 +16,8 @@ DESCRIPTIONS = {
     409: "Conflicts with the current state",
     413: "Request body over the size limit",
     422: "Validation failed; `errors` names each field",
+    429: "Over a rate limit (per API key, per webhook channel and source); retry after "
+         "`Retry-After` seconds",
     502: "The channel's provider failed or refused the request",
     503: "Not ready",
 }
@@ -36,12 +38,20 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None)
 
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds until a request would pass",
+                               "schema": {"type": "integer", "minimum": 1}}}
+
+
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The documented problems; whatever needs a key or signature (401) is rate limited too."""
+    if 401 in codes and 429 not in codes:
+        codes = (*codes, 429)
     return {
         code: {
             "model": Problem,
             "description": DESCRIPTIONS[code],
             "content": {"application/problem+json": {}},
+            **({"headers": RETRY_AFTER} if code == 429 else {}),
         }
         for code in codes
     }

@@ -48,7 +48,8 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON)
+        return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON,
+                            headers=exc.headers())
 
     @app.exception_handler(WebhookRejected)
     async def _rejected(_: Request, exc: WebhookRejected) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -62,6 +63,34 @@ class Settings(BaseSettings):
     # already covers the service, and with no provider configured the per-request check cost
     # about a sixth of a webhook request's CPU (bench/NOTES.md).
     opentelemetry: bool = False
+
+    # Rate limits, in the `limits` notation ("100/second", "10 per 20 seconds", several joined
+    # by ";"). Counted per replica in memory, or across replicas in Redis when redis_url is
+    # set; webhooks always count in memory (router/ratelimit/webhooks.py says why).
+    # Per API key on /v1. Generous: one integration key pulls thousands of requests in a
+    # burst (the bench opens 10,000 event streams with one key in under two seconds).
+    rate_limit_api_key: str = "20000/minute"
+    # Per web-chat visitor, for messages and uploads and apart from them for resumed sessions
+    # (the widget's old budget: a burst of 10, then one every 2 s).
+    rate_limit_visitor: str = "10 per 20 seconds"
+    # New web-chat visitors per client address and channel: offices share one NAT.
+    rate_limit_visitor_sessions: str = "60/minute"
+    # Webhooks (/webhooks/*, /v1/channels/{id}/inbound), per channel and per channel and
+    # source address; above the thousands of msg/s one channel takes (bench/), well below
+    # what would swamp a replica.
+    rate_limit_webhook_channel: str = "10000/second"
+    rate_limit_webhook_source: str = "5000/second"
+
+    @field_validator("rate_limit_api_key", "rate_limit_visitor", "rate_limit_visitor_sessions",
+                     "rate_limit_webhook_channel", "rate_limit_webhook_source")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit like '100/second' or "
+                             "'10 per 20 seconds'") from exc
+        return value
 
     @field_validator("fetch_allow_hosts")
     @classmethod

@@ -23,7 +23,6 @@ from connectors.base import (
     UploadRefused,
     WebhookRejected,
 )
-from connectors.webchat.guard import RateLimiter
 from connectors.webchat.live import LiveVisitors
 from connectors.webchat.schemas import (
     FILE_ID_PATTERN,
@@ -50,22 +49,41 @@ _FILE_ID = re.compile(FILE_ID_PATTERN)
 
 
 class RateLimited(WebhookRejected):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(429, "Too many messages",
-                         "slow down: this visitor is sending faster than the channel allows")
+    def __init__(self, retry_after: float, detail: str = "slow down: this visitor is sending "
+                 "faster than the channel allows") -> None:
+        super().__init__(429, "Too many requests", detail)
         self.retry_after = max(1, math.ceil(retry_after))
+
+
+async def count_visitor(gateway: InboundGateway, channel: Channel, visitor: Visitor,
+                        what: str = "send") -> None:
+    """One more request of this visitor: `send` (messages, uploads) or `session`."""
+    wait = await gateway.rate_limit("visitor", f"{channel.id}:{visitor.visitor_id}:{what}")
+    if wait:
+        raise RateLimited(wait)
+
+
+async def count_session(gateway: InboundGateway, channel: Channel, resumed: Visitor | None,
+                        client: str) -> None:
+    """A session request: a returning visitor's own budget (each page load resumes, so apart
+    from its messages'); anyone else's (no token, or one that does not verify) counts
+    against their address."""
+    if resumed is not None:
+        await count_visitor(gateway, channel, resumed, "session")
+        return
+    wait = await gateway.rate_limit("visitor_sessions", f"{channel.id}:{client}")
+    if wait:
+        raise RateLimited(wait, "too many new chat visitors from this address; try again later")
 
 
 @dataclass
 class Runtime:
-    """State one connector instance keeps for its web-chat channels (all in-process)."""
+    """State one connector instance keeps for its web-chat channels (all in-process).
+
+    Rate limits are the core's (`gateway.rate_limit`), so replicas share them; the client
+    address is the one uvicorn reports (behind a reverse proxy, run it with proxy headers)."""
 
     live: LiveVisitors = field(default_factory=LiveVisitors)
-    # Per visitor: a burst of 10 messages, then one every 2 seconds.
-    messages: RateLimiter = field(default_factory=lambda: RateLimiter(10, 0.5))
-    # New visitors per client address (token-less sessions): generous, since offices share
-    # one NAT; behind a reverse proxy run uvicorn with proxy headers so this is the visitor.
-    sessions: RateLimiter = field(default_factory=lambda: RateLimiter(60, 1.0))
     # The core's gateway once the app has started: reaches sockets held by other replicas.
     gateway: InboundGateway | None = None
 
@@ -85,15 +103,21 @@ def bearer(authorization: str | None) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def open_session(gateway: InboundGateway, channel: Channel, body: WebchatSessionRequest) -> Visitor:
+def resumed_visitor(gateway: InboundGateway, channel: Channel,
+                    token: str | None) -> Visitor | None:
+    """The visitor a session request's token names; None when there is none or it does not
+    verify (a stale or foreign token just starts a new visitor)."""
+    if not token:
+        return None
+    try:
+        return verify(gateway.signing_key(SIGNING_PURPOSE), token, channel.id)
+    except InvalidToken:
+        return None
+
+
+def open_session(channel: Channel, body: WebchatSessionRequest,
+                 previous: Visitor | None) -> Visitor:
     """The visitor a (re)loaded page is: the token's, or a new one; the site user if proven."""
-    key = gateway.signing_key(SIGNING_PURPOSE)
-    previous: Visitor | None = None
-    if body.token:
-        try:
-            previous = verify(key, body.token, channel.id)
-        except InvalidToken:
-            previous = None  # a stale or foreign token just starts a new visitor
     now = int(time.time())
     if body.user is not None:
         secret = str(channel.config.get("identity_secret", ""))
@@ -117,14 +141,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def accept_message(gateway: InboundGateway, runtime: Runtime, channel: Channel,
-                         visitor: Visitor, message: WebchatVisitorMessage) -> MessageEvent:
+async def accept_message(gateway: InboundGateway, channel: Channel, visitor: Visitor,
+                         message: WebchatVisitorMessage) -> MessageEvent:
     """Store one visitor message (a retry with the same id is a no-op) and return it."""
     if not message.text.strip() and not message.attachments:
         raise WebhookRejected(422, "Empty message", "a message needs text or an attachment")
-    key = f"{channel.id}:{visitor.visitor_id}"
-    if not runtime.messages.allow(key):
-        raise RateLimited(runtime.messages.retry_after(key))
+    await count_visitor(gateway, channel, visitor)
     files = [await _own_file(gateway, channel, visitor, file_id)
              for file_id in message.attachments]
     profile = message.profile

@@ -88,7 +88,7 @@ async def _handle(frame: dict[str, Any], gateway: InboundGateway, runtime: Runti
                                "detail": "invalid fields: " + ", ".join(fields)})
             return
         try:
-            event = await accept_message(gateway, runtime, channel, visitor, message)
+            event = await accept_message(gateway, channel, visitor, message)
         except WebhookRejected as exc:
             code = "rate_limited" if exc.status == 429 else "refused"
             await socket.send({"type": "error", "id": message.id, "code": code,

@@ -24,10 +24,13 @@ from connectors.webchat.intake import (
     accept_message,
     accept_read,
     bearer,
+    count_session,
+    count_visitor,
     echo_frame,
     history_view,
     load_file,
     open_session,
+    resumed_visitor,
     store_file,
     token_for,
     visitor_from_token,
@@ -133,10 +136,10 @@ def build_router(runtime: Runtime) -> APIRouter:
         """Give back the visitor token (kept in the browser); a valid identity_hash makes the
         visitor the site's verified user."""
         channel = await channel_for(request, gateway, channel_id)
-        client = request.client.host if request.client else "unknown"
-        if body.token is None and not runtime.sessions.allow(f"{channel.id}:{client}"):
-            raise RateLimited(runtime.sessions.retry_after(f"{channel.id}:{client}"))
-        visitor = open_session(gateway, channel, body)
+        resumed = resumed_visitor(gateway, channel, body.token)
+        await count_session(gateway, channel, resumed,
+                            request.client.host if request.client else "unknown")
+        visitor = open_session(channel, body, resumed)
         return WebchatSessionAnswer(
             token=token_for(gateway, visitor), visitor_id=visitor.visitor_id,
             verified=visitor.verified, agents_online=gateway.agents_online())
@@ -165,7 +168,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         """The fallback when the WebSocket cannot connect; resending one id is a no-op."""
         channel = await channel_for(request, gateway, channel_id)
         visitor = visitor_from_token(gateway, channel, bearer(authorization))
-        event = await accept_message(gateway, runtime, channel, visitor, body)
+        event = await accept_message(gateway, channel, visitor, body)
         await runtime.live.push(channel.id, visitor.visitor_id, echo_frame(event))
         return {"id": body.id, "status": "stored",
                 "external_id": message_external_id(visitor.visitor_id, body.id)}
@@ -192,9 +195,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         """The raw file as the body, its type as Content-Type; attach the returned file_id."""
         channel = await channel_for(request, gateway, channel_id)
         visitor = visitor_from_token(gateway, channel, bearer(authorization))
-        key = f"{channel.id}:{visitor.visitor_id}"
-        if not runtime.messages.allow(key):
-            raise RateLimited(runtime.messages.retry_after(key))
+        await count_visitor(gateway, channel, visitor)
         mime = request.headers.get("content-type", "application/octet-stream").split(";")[0]
         ref = await store_file(gateway, channel, visitor, await request.body(), mime.strip(),
                                filename)

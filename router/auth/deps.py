@@ -10,6 +10,7 @@ from fastapi import Depends, Request, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.auth.keys import KeyCache, Principal, Role, find_principal
+from router.auth.tickets import TICKET_PARAM, ticket_principal
 from router.core import Core
 from router.crypto import hash_api_key
 from router.errors import Forbidden, Unauthorized
@@ -46,13 +47,12 @@ async def get_read_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
 ReadDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
-def bearer_token(authorization: str | None, query_token: str | None = None) -> str | None:
+def bearer_token(authorization: str | None) -> str | None:
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token:
             return token.strip()
-        return None
-    return query_token
+    return None
 
 
 async def authenticate(core: Core, token: str | None, cache: KeyCache) -> Principal:
@@ -72,18 +72,52 @@ async def authenticate(core: Core, token: str | None, cache: KeyCache) -> Princi
     return principal
 
 
+# Long-lived keys in URLs end up in access logs, proxies and browser history.
+KEY_IN_URL = ("API keys are not accepted in URLs: send 'Authorization: Bearer <key>' (a "
+              "browser's event stream uses ?ticket= from POST /v1/events/ticket)")
+
+
 async def get_principal(request: Request) -> Principal:
     core: Core = request.app.state.core
-    token = bearer_token(request.headers.get("authorization"),
-                         request.query_params.get("access_token"))
-    return await authenticate(core, token, request.app.state.key_cache)
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None and "access_token" in request.query_params:
+        raise Unauthorized(KEY_IN_URL)
+    principal = await authenticate(core, token, request.app.state.key_cache)
+    await limit_key(core, principal)
+    return principal
+
+
+async def limit_key(core: Core, principal: Principal) -> None:
+    """Count the request against its key's rate limit (429 with Retry-After when over)."""
+    key = "bootstrap-admin" if principal.key_id is None else str(principal.key_id)
+    await core.throttle.check("api_key", key)
+
+
+async def stream_principal(core: Core, cache: KeyCache, authorization: str | None,
+                           ticket: str | None) -> Principal:
+    """For /v1/events and /v1/events/ws only: the header's key, else a signed ticket."""
+    token = bearer_token(authorization)
+    if token is None and ticket:
+        principal = await ticket_principal(core, ticket, cache)
+    else:
+        principal = await authenticate(core, token, cache)
+    await limit_key(core, principal)
+    return principal
+
+
+async def get_stream_principal(request: Request) -> Principal:
+    principal = await stream_principal(request.app.state.core, request.app.state.key_cache,
+                                       request.headers.get("authorization"),
+                                       request.query_params.get(TICKET_PARAM))
+    if not principal.at_least("agent"):
+        raise Forbidden(f"this action needs the agent role; your key has {principal.role}")
+    return principal
 
 
 async def websocket_principal(websocket: WebSocket) -> Principal:
-    core: Core = websocket.app.state.core
-    token = bearer_token(websocket.headers.get("authorization"),
-                         websocket.query_params.get("access_token"))
-    return await authenticate(core, token, websocket.app.state.key_cache)
+    return await stream_principal(websocket.app.state.core, websocket.app.state.key_cache,
+                                  websocket.headers.get("authorization"),
+                                  websocket.query_params.get(TICKET_PARAM))
 
 
 def require(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -98,3 +132,4 @@ def require(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 AgentDep = Annotated[Principal, Depends(require("agent"))]
 SupervisorDep = Annotated[Principal, Depends(require("supervisor"))]
 AdminDep = Annotated[Principal, Depends(require("admin"))]
+StreamAgentDep = Annotated[Principal, Depends(get_stream_principal)]

@@ -8,13 +8,16 @@ restores both threads' fields.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core import queue_event
-from router.customers.repository import thread_of
+from router.customers.repository import live_customer, thread_of
 from router.errors import Conflict, NotFound, Unprocessable
 from router.models import Customer, Identity, Merge, MergeSuggestion, Message, OutboxItem, Thread
 from router.models.base import utcnow
@@ -54,19 +57,84 @@ def _later(a: Any, b: Any) -> Any:
     return max(a, b)
 
 
+# PostgreSQL's answers when two transactions wait on each other's rows (one is cancelled).
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+async def lock_customers(session: AsyncSession, *customer_ids: int) -> dict[int, Customer]:
+    """Lock the customers' rows (PostgreSQL: FOR UPDATE, in id order, so two merges of the
+    same pair queue instead of deadlocking) and read their state as it is now.
+
+    What the session holds unflushed is written first: re-reading the rows must not drop
+    it. SQLite has one writer per database, so the plain read is already serialised there."""
+    await session.flush()
+    rows = await session.scalars(
+        select(Customer).where(Customer.id.in_(sorted(set(customer_ids))))
+        .order_by(Customer.id).with_for_update()
+        .execution_options(populate_existing=True))
+    return {row.id: row for row in rows}
+
+
+class AlreadyMerged(Conflict):
+    """One side was merged away by someone else first (found once the rows were locked)."""
+
+
+async def auto_merge(session: AsyncSession, customer_id: int, other_id: int) -> bool:
+    """The ingest worker's verified ⇄ verified link: fold whichever customers hold the two
+    now into the lower id; True if a merge was made. An agent merging one of them at the
+    same moment wins, and the link is then made from where the customers are after it."""
+    for _attempt in range(3):
+        mine = (await live_customer(session, customer_id)).id
+        theirs = (await live_customer(session, other_id)).id
+        if mine == theirs:
+            return False
+        try:
+            await merge_customers(session, min(mine, theirs), max(mine, theirs), automatic=True,
+                                  reason="verified contact detail matches", actor="omniroute")
+        except AlreadyMerged:
+            continue
+        return True
+    raise Conflict(f"customers {customer_id} and {other_id} kept changing while being linked")
+
+
+@asynccontextmanager
+async def _contended(action: str) -> AsyncIterator[None]:
+    """A lock cycle with another writer (e.g. an ingest batch touching the same thread) is
+    the caller's to retry, not a server error."""
+    try:
+        yield
+    except DBAPIError as exc:
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code not in RETRYABLE_SQLSTATES:
+            raise
+        raise Conflict(f"another change to these customers ran at the same time; "
+                       f"{action} again") from exc
+
+
 async def merge_customers(
     session: AsyncSession, target_id: int, source_id: int, *, automatic: bool,
     reason: str | None, actor: str | None,
 ) -> Merge:
+    """Fold `source` into `target`; concurrent merges and undos of either one wait their turn
+    and re-check, so a customer is never merged into one that was merged into it."""
     if target_id == source_id:
         raise Unprocessable("a customer cannot be merged into itself")
-    target = await session.get(Customer, target_id)
-    source = await session.get(Customer, source_id)
+    async with _contended("merge"):
+        return await _merge_locked(session, target_id, source_id, automatic=automatic,
+                                   reason=reason, actor=actor)
+
+
+async def _merge_locked(
+    session: AsyncSession, target_id: int, source_id: int, *, automatic: bool,
+    reason: str | None, actor: str | None,
+) -> Merge:
+    locked = await lock_customers(session, target_id, source_id)
+    target, source = locked.get(target_id), locked.get(source_id)
     for cid, cust in ((target_id, target), (source_id, source)):
         if cust is None:
             raise NotFound(f"customer {cid} does not exist")
         if cust.merged_into_id is not None:
-            raise Conflict(f"customer {cid} is already merged into {cust.merged_into_id}")
+            raise AlreadyMerged(f"customer {cid} is already merged into {cust.merged_into_id}")
     assert target is not None and source is not None
     t_thread = await thread_of(session, target.id)
     s_thread = await thread_of(session, source.id)
@@ -141,13 +209,25 @@ def _fold_thread(target: Thread, source: Thread) -> None:
 
 
 async def undo_merge(session: AsyncSession, merge_id: int) -> Merge:
+    """Split a merge again; takes the same locks as a merge, then re-checks the record."""
+    async with _contended("undo"):
+        return await _undo_locked(session, merge_id)
+
+
+async def _undo_locked(session: AsyncSession, merge_id: int) -> Merge:
     record = await session.get(Merge, merge_id)
     if record is None:
         raise NotFound(f"merge {merge_id} does not exist")
+    locked = await lock_customers(session, record.target_customer_id,
+                                  record.source_customer_id)
+    # Read again under the locks: another undo of this merge may have committed meanwhile.
+    record = await session.scalar(select(Merge).where(Merge.id == merge_id)
+                                  .execution_options(populate_existing=True))
+    assert record is not None
     if record.undone_at is not None:
         raise Conflict(f"merge {merge_id} was already undone")
-    target = await session.get(Customer, record.target_customer_id)
-    source = await session.get(Customer, record.source_customer_id)
+    target = locked.get(record.target_customer_id)
+    source = locked.get(record.source_customer_id)
     assert target is not None and source is not None
     if target.merged_into_id is not None:
         raise Conflict(f"customer {target.id} was merged again since (into "

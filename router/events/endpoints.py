@@ -7,15 +7,18 @@ by its fast path before it gets here, and this route answers the rest (refusals 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
-from router.auth.deps import AgentDep, websocket_principal
-from router.errors import ProblemError
+from router.auth.deps import AgentDep, CoreDep, StreamAgentDep, websocket_principal
+from router.auth.tickets import TICKET_SECONDS, issue_ticket
+from router.errors import Forbidden, ProblemError
 from router.events.bus import EventBus, Subscription
+from router.events.schemas import EventTicketOut
 from router.events.stream import EventStream, matches, parse_types
 from router.openapi_docs import problems
 
@@ -24,14 +27,26 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 WS_TRY_AGAIN = 1013
 
 
+@router.post("/ticket", summary="A short-lived ticket for opening event streams",
+             response_model=EventTicketOut, status_code=201, responses=problems(401, 403))
+async def ticket(core: CoreDep, principal: AgentDep) -> EventTicketOut:
+    """For browsers (EventSource, WebSocket cannot send headers): `?ticket=` on /v1/events and
+    /v1/events/ws for the next minute; never put the API key itself in a URL."""
+    issued = issue_ticket(core.secret_key, principal)
+    return EventTicketOut(ticket=issued.value, expires_in=TICKET_SECONDS,
+                          expires_at=datetime.fromtimestamp(issued.expires_at, UTC))
+
+
 # response_class only documents the route; the handler returns its own EventStream.
 @router.get("", summary="Live events (Server-Sent Events)", response_class=StreamingResponse,
-            responses=problems(401))
+            responses=problems(401, 403))
 async def sse(
-    request: Request, _: AgentDep,
+    request: Request, _: StreamAgentDep,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
     since: Annotated[str | None, Query(max_length=64, description="Resume after this id")] = None,
     types: Annotated[str | None, Query(max_length=500, description="Comma-separated types")] = None,
+    ticket: Annotated[str | None, Query(max_length=500, description="From POST /v1/events/"
+                                        "ticket, for browsers (instead of the header)")] = None,
 ) -> Response:
     """message.created, message.status, thread.updated, customer.merged, ...; resume with
     Last-Event-ID (or `since`). A `stream.reset` event means: reload, events were missed."""
@@ -59,13 +74,17 @@ async def _ws_pump(websocket: WebSocket, subscription: Subscription,
 
 @router.websocket("/ws")
 async def websocket(websocket: WebSocket) -> None:
-    """The same events over a WebSocket; `?since=` resumes, `?access_token=` for browsers."""
+    """The same events over a WebSocket; `?since=` resumes, `?ticket=` (POST /v1/events/ticket)
+    authenticates browsers."""
     try:
-        await websocket_principal(websocket)
+        principal = await websocket_principal(websocket)
+        if not principal.at_least("agent"):
+            raise Forbidden(f"this stream needs the agent role; your key has {principal.role}")
     except ProblemError as exc:
         # Accept first: a browser sees close codes, never the status of a refused handshake.
+        # 4000 + the HTTP status: 4401 no valid key or ticket, 4403 role, 4429 rate limit.
         await websocket.accept()
-        await websocket.close(code=4401, reason=exc.detail[:120])
+        await websocket.close(code=4000 + exc.status, reason=exc.detail[:120])
         return
     await websocket.accept()
     bus: EventBus = websocket.app.state.core.bus

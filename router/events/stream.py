@@ -24,7 +24,8 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from router.auth.deps import authenticate, bearer_token
+from router.auth.deps import stream_principal
+from router.auth.tickets import TICKET_PARAM
 from router.events.bus import Event, EventBus, Subscription
 
 PATH = "/v1/events"
@@ -183,9 +184,10 @@ async def _accepted(app: Any, scope: Scope) -> tuple[EventBus, str | None, set[s
             or len(types or "") > MAX_TYPES):
         return None
     core = app.state.core
-    token = bearer_token(_header(scope, b"authorization"), query.get("access_token"))
     try:
-        principal = await authenticate(core, token, app.state.key_cache)
+        principal = await stream_principal(core, app.state.key_cache,
+                                           _header(scope, b"authorization"),
+                                           query.get(TICKET_PARAM))
     except Exception:
         # Refused, or the key store failed: the route answers both the documented way.
         return None

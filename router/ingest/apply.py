@@ -22,7 +22,7 @@ from connectors.base import (
 from router.core import Core, queue_event
 from router.customers.facts import apply_channel_facts
 from router.customers.identity import identity_value, resolve_sender, suggest
-from router.customers.merge import merge_customers
+from router.customers.merge import auto_merge
 from router.customers.repository import find_identity, live_customer, thread_of
 from router.ingest.batch import Batch
 from router.models import EarlyStatus, Message, MessageAlias, Thread
@@ -181,13 +181,9 @@ async def apply_message(
     if resolved.auto_merge_from:
         await _settle(batch)
     for other in resolved.auto_merge_from:
-        mine = (await live_customer(session, resolved.customer.id)).id
-        theirs = (await live_customer(session, other)).id
-        if mine != theirs:
-            await merge_customers(session, min(mine, theirs), max(mine, theirs), automatic=True,
-                                  reason="verified contact detail matches", actor="omniroute")
-            if batch is not None:
-                batch.forget_senders()
+        # Takes the same row locks as an agent's merge (router/customers/merge.py).
+        if await auto_merge(session, resolved.customer.id, other) and batch is not None:
+            batch.forget_senders()
     return message
 
 

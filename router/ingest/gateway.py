@@ -18,7 +18,14 @@ from sqlalchemy import Executable, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import Channel, HistoryItem, LiveHandler, StoredUpload, UploadGone
+from connectors.base import (
+    Channel,
+    HistoryItem,
+    LiveHandler,
+    RateLimitName,
+    StoredUpload,
+    UploadGone,
+)
 from connectors.fetch import FetchPolicy, GuardedFetcher
 from router.channels.health import ReceiverHealth
 from router.channels.service import ChannelCache, to_channel
@@ -109,15 +116,18 @@ class CoreGateway:
         self, channel: Channel, external_user_id: str, before_id: int | None, limit: int
     ) -> list[HistoryItem]:
         from router.customers.identity import find_sender
+        from router.customers.visibility import visible_identities
 
         async with self.core.reads() as session:
             found = await find_sender(session, channel, self.core.connector(channel.type),
                                       external_user_id)
             if found is None:
                 return []
-            _identity, _customer, thread = found
+            identity, customer, thread = found
+            visible = await visible_identities(session, identity, customer.id)
             query = select(Message).where(Message.thread_id == thread.id,
-                                          Message.direction != "note")
+                                          Message.direction != "note",
+                                          Message.identity_id.in_(visible))
             if before_id is not None:
                 query = query.where(Message.id < before_id)
             rows = list(await session.scalars(
@@ -146,6 +156,8 @@ class CoreGateway:
         async with self.core.unit() as session:
             await uploads.sweep(session, now)
         raise UploadGone(f"upload {upload_id} expired on {found.expires_at:%Y-%m-%d}")
+    async def rate_limit(self, limit: RateLimitName, key: str) -> float:
+        return await self.core.throttle.wait(limit, key)
 
     def signing_key(self, purpose: str) -> bytes:
         return derive_key(self.core.secret_key, "connector:" + purpose)

@@ -20,8 +20,9 @@ from connectors.base import Connector, InboundGateway, WebhookRejected
 from connectors.webhooks import Webhook, WebhookCall
 from router.errors import ProblemError
 from router.metrics import Metrics
-from router.middleware import too_large_body
+from router.middleware import source_address, too_large_body
 from router.problems import PROBLEM_JSON, internal_body, rejected_body
+from router.ratelimit.webhooks import WebhookThrottle
 
 log = logging.getLogger("omniroute.errors")
 # Starlette's answer to a client that left before its request was read (router/problems.py).
@@ -34,11 +35,12 @@ class _TooLarge(Exception):
 
 class WebhookHotPath:
     def __init__(self, connectors: Mapping[str, Connector], metrics: Metrics,
-                 max_body_bytes: int) -> None:
+                 max_body_bytes: int, throttle: WebhookThrottle) -> None:
         self._webhooks = [hook for name in sorted(connectors)
                           for hook in connectors[name].webhooks()]
         self._metrics = metrics
         self._max_body = max_body_bytes
+        self._throttle = throttle
 
     def find(self, scope: Scope) -> tuple[Webhook, str] | None:
         """The webhook and channel id this request is for, or None (FastAPI serves it)."""
@@ -64,6 +66,10 @@ class WebhookHotPath:
     async def _answer(self, gateway: InboundGateway, hook: Webhook, channel_id: str,
                       scope: Scope, receive: Receive, send: Send) -> int:
         # ASGI header names are lower-case; the first of a repeated header wins, as in Starlette.
+        # Before the body is read or anything verified: a flood is refused at its cheapest.
+        refused = self._throttle.refusal(channel_id, source_address(scope))
+        if refused is not None:
+            return await _respond(send, 429, refused.body(), PROBLEM_JSON, refused.headers())
         headers = {k.decode("latin-1"): v.decode("latin-1")
                    for k, v in reversed(scope["headers"])}
         try:
@@ -104,10 +110,12 @@ class WebhookHotPath:
 
 
 async def _respond(send: Send, status: int, document: Mapping[str, object],
-                   content_type: str) -> int:
+                   content_type: str, extra: Mapping[str, str] | None = None) -> int:
     body = orjson.dumps(dict(document))
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-length", str(len(body)).encode()),
-                            (b"content-type", content_type.encode())]})
+    headers = [(b"content-length", str(len(body)).encode()),
+               (b"content-type", content_type.encode())]
+    if extra:
+        headers.extend((k.lower().encode(), v.encode()) for k, v in extra.items())
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     return status

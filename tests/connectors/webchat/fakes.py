@@ -15,9 +15,18 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from connectors.base import Channel, HistoryItem, StoredUpload, UploadGone, WebhookRejected
+from connectors.base import (
+    Channel,
+    HistoryItem,
+    RateLimitName,
+    StoredUpload,
+    UploadGone,
+    WebhookRejected,
+)
 from connectors.webchat.connector import WebchatConnector
 from router.problems import install as install_problem_handlers
+from router.ratelimit.limiter import Throttle
+from router.settings import Settings
 from tests.omni import free_socket
 
 IDENTITY_SECRET = "site-identity-secret-0123456789"
@@ -43,6 +52,8 @@ class FakeGateway:
     typing: list[tuple[str, str]] = field(default_factory=list)
     # (channel id, upload id) → the upload, kept as the core keeps it (quota aside).
     uploads: dict[tuple[str, str], StoredUpload] = field(default_factory=dict)
+    # The core's own limiter, in memory, with the default limits unless a test sets others.
+    throttle: Throttle = field(default_factory=lambda: Throttle(Settings()))
 
     async def channel(self, channel_id: str, channel_type: str) -> Channel:
         channel = self.channels.get(channel_id)
@@ -88,6 +99,8 @@ class FakeGateway:
         if stored is not None and stored.expires_at <= datetime.now(UTC):
             raise UploadGone(f"upload {upload_id} expired")
         return stored
+    async def rate_limit(self, limit: RateLimitName, key: str) -> float:
+        return await self.throttle.wait(limit, key)
 
     def signing_key(self, purpose: str) -> bytes:
         return hashlib.sha256(b"fake-core:" + purpose.encode()).digest()

@@ -190,7 +190,8 @@ async def test_presence_follows_agents_on_the_event_stream(omni: OmniServer) -> 
     assert (await before.connect())["agents_online"] is False
     await before.close()
     agent = await connect(omni.url.replace("http://", "ws://")
-                          + f"/v1/events/ws?access_token={ADMIN_KEY}")
+                          + "/v1/events/ws",
+                          additional_headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     try:
         async def subscribed() -> bool:
             return bool(omni.core.bus.subscriber_count)
@@ -210,7 +211,8 @@ async def test_visitor_typing_reaches_agents_on_the_event_stream(omni: OmniServe
     await omni.settle()
     thread = await only_thread(omni)
     agent = await connect(omni.url.replace("http://", "ws://")
-                          + f"/v1/events/ws?types=customer.typing&access_token={ADMIN_KEY}")
+                          + "/v1/events/ws?types=customer.typing",
+                          additional_headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     try:
         async def subscribed() -> bool:
             return bool(omni.core.bus.subscriber_count)

@@ -90,7 +90,8 @@ async def test_agents_on_another_replica_count_as_online(
 
     assert await online() is False
     agent = await connect(first.url.replace("http://", "ws://")
-                          + f"/v1/events/ws?access_token={ADMIN_KEY}")
+                          + "/v1/events/ws",
+                          additional_headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     try:
         await second.wait_for(online)
     finally:

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from connectors.base import HistoryItem
-from connectors.webchat.guard import RateLimiter
 from connectors.webchat.tokens import identity_hash
+from router.ratelimit.limiter import Throttle
+from router.settings import Settings
 from tests.connectors.webchat.fakes import (
     IDENTITY_SECRET,
     PAGE_ORIGIN,
@@ -182,7 +183,7 @@ async def test_oversized_and_malformed_messages_are_refused(core: FakeCore, body
 
 
 async def test_a_visitor_sending_too_fast_is_limited(core: FakeCore) -> None:
-    core.connector.runtime.messages = RateLimiter(burst=3, per_second=0.5, clock=lambda: 0.0)
+    core.gateway.throttle = Throttle(Settings(rate_limit_visitor="3/minute"))
     first, second = await new_session(core), await new_session(core)
     codes = []
     for n in range(4):
@@ -191,7 +192,8 @@ async def test_a_visitor_sending_too_fast_is_limited(core: FakeCore) -> None:
                                           json={"id": f"c_{n:016d}", "text": f"spam {n}"})
         codes.append(response.status_code)
     assert codes == [202, 202, 202, 429]
-    assert response.headers["retry-after"] == "2"
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.headers["content-type"] == "application/problem+json"
     other = await core.client.post("/webchat/chan-a/messages", headers=auth(second["token"]),
                                    json={"id": "c_0000000000000009", "text": "hello"})
     assert other.status_code == 202
@@ -289,3 +291,32 @@ async def test_a_hostile_upload_name_and_type_cannot_break_the_download(core: Fa
     assert download.headers["x-content-type-options"] == "nosniff"
     assert download.headers["content-security-policy"] == "sandbox; default-src 'none'"
     assert "set-cookie" not in download.headers
+@pytest.mark.parametrize("token", [None, "junk", "v1.forged.token"])
+async def test_new_visitors_per_address_are_limited_whatever_token_they_send(
+        core: FakeCore, token: str | None) -> None:
+    core.gateway.throttle = Throttle(Settings(rate_limit_visitor_sessions="5/minute"))
+    codes = []
+    for _ in range(7):
+        response = await core.client.post("/webchat/chan-a/session", json={"token": token},
+                                          headers=ORIGIN)
+        codes.append(response.status_code)
+    assert codes == [200] * 5 + [429] * 2
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["retry-after"]) >= 1
+    assert "new chat visitors" in response.json()["detail"]
+
+
+async def test_a_returning_visitor_counts_against_its_own_budget(core: FakeCore) -> None:
+    core.gateway.throttle = Throttle(Settings(rate_limit_visitor_sessions="1/minute",
+                                              rate_limit_visitor="3/minute"))
+    first = await new_session(core)
+    # The address's budget is spent, yet the visitor with a valid token comes back...
+    resumed = [await core.client.post("/webchat/chan-a/session", json={"token": first["token"]},
+                                      headers=ORIGIN) for _ in range(4)]
+    # ...until its own budget is spent too; its messages have a budget of their own.
+    assert [r.status_code for r in resumed] == [200, 200, 200, 429]
+    stranger = await core.client.post("/webchat/chan-a/session", json={}, headers=ORIGIN)
+    assert stranger.status_code == 429
+    sent = await core.client.post("/webchat/chan-a/messages", headers=auth(first["token"]),
+                                  json={"id": "c_0000000000000001", "text": "still here"})
+    assert sent.status_code == 202

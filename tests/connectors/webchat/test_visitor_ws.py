@@ -12,8 +12,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from connectors.base import OutboundMessage, Recipient, SendResult
-from connectors.webchat.guard import RateLimiter
 from connectors.webchat.visitor_ws import MAX_FRAME_BYTES
+from router.ratelimit.limiter import Throttle
+from router.settings import Settings
 from tests.connectors.webchat.fakes import (
     PAGE_ORIGIN,
     FakeCore,
@@ -168,7 +169,7 @@ async def test_visitor_typing_reaches_the_agents_at_most_once_per_interval(
 
 
 async def test_rate_limit_and_bad_frames_answer_errors(core: FakeCore) -> None:
-    core.connector.runtime.messages = RateLimiter(burst=1, per_second=0.5, clock=lambda: 0.0)
+    core.gateway.throttle = Throttle(Settings(rate_limit_visitor="1/minute"))
     visitor = await session(core)
     tab = await hello(core, visitor["token"])
     await receive(tab)

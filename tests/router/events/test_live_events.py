@@ -71,7 +71,7 @@ async def test_websocket_delivers_events(omni: OmniServer) -> None:
 
 
 async def test_websocket_refuses_a_bad_key(omni: OmniServer) -> None:
-    url = omni.url.replace("http://", "ws://") + "/v1/events/ws?access_token=wrong"
+    url = omni.url.replace("http://", "ws://") + "/v1/events/ws?ticket=wrong"
     async with websockets.connect(url) as ws:
         try:
             await asyncio.wait_for(ws.recv(), 5)
