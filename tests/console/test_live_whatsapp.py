@@ -29,8 +29,13 @@ async def test_message_arrives_live_reply_ticks_and_resolve(
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     await sign_in(page, omni, ADMIN_KEY)
-    assert ADMIN_KEY not in page.url
+    # The stream opened with a one-minute ticket; the key itself is in no URL.
+    streams = [u for u in urls if "/v1/events?" in u]
+    assert streams and all("ticket=omt1." in u for u in streams), streams
+    assert not [u for u in urls if ADMIN_KEY in u or "access_token" in u]
     assert await page.evaluate("sessionStorage.getItem('omniroute.key')") == ADMIN_KEY
     await page.get_by_role("button", name="All", exact=True).click()
     await expect(page.get_by_text("No cases here.")).to_be_visible()
