@@ -59,7 +59,8 @@ async def first_load(browser: Browser, omni: OmniServer, path: str,
               lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
     await page.goto(f"{omni.url}{path}", wait_until="load")
     if signed_in:  # the dashboard: every chart drawn once (its live stream never goes idle)
-        await page.wait_for_function("Number(document.body.dataset.refreshed || 0) >= 1")
+        await page.wait_for_function(
+            "() => Number(document.body.dataset.refreshed || 0) >= 1")
     await page.wait_for_timeout(500)
     await context.close()
     static = sum(size for rid, size in sizes.items() if "/console" in urls.get(rid, ""))
@@ -77,7 +78,8 @@ async def inbox_render(browser: Browser, omni: OmniServer, cases: int) -> list[f
     await page.get_by_label("API key").fill(ADMIN_KEY)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("button", name="All", exact=True).click()
-    await page.wait_for_function(f"document.querySelectorAll('#inbox li').length >= {cases}")
+    await page.wait_for_function(
+        f"() => document.querySelectorAll('#inbox li').length >= {cases}")
     await page.evaluate("performance.clearMeasures('inbox-render')")
     for _ in range(RENDERS):
         # Switching filters away and back refetches and redraws the whole list.

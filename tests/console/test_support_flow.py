@@ -49,7 +49,7 @@ async def open_dashboard(browser: Browser, omni: OmniServer, key: str) -> Page:
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     await sign_in(page, omni, key)
     await page.goto(f"{omni.url}/console/dashboard")
-    await page.wait_for_function("Number(document.body.dataset.refreshed || 0) >= 1")
+    await page.wait_for_function("() => Number(document.body.dataset.refreshed || 0) >= 1")
     return page
 
 
@@ -116,7 +116,7 @@ async def test_agent_works_a_whatsapp_case_to_line_2_and_the_dashboard_follows(
 
     # The dashboard heard case.resolved and redrew: one case today, answered, SLA met.
     await dashboard.wait_for_function(
-        f"Number(document.body.dataset.refreshed || 0) > {before}")
+        f"() => Number(document.body.dataset.refreshed || 0) > {before}")
     await expect(dashboard.locator("#fig-volume .chart-note")).to_have_text("1 cases")
     sla = await dashboard.evaluate(
         "Chart.getChart(document.getElementById('chart-sla')).data.datasets[0].data")

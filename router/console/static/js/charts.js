@@ -28,7 +28,8 @@ export function percentAxis() {
   return { min: 0, max: 100, ticks: { callback: (v) => `${v} %` } };
 }
 
-// Buckets side by side: a floating bar from the interval's low to high, a dot at the estimate.
+// Buckets side by side: a floating bar from the interval's low to high, a mark at the estimate
+// (a lower `order` is drawn later, so the mark sits on top of its bar).
 export function intervalChart(canvasId, buckets, { scale = 1, unit = "", max } = {}) {
   const labels = buckets.map((b) => b.name);
   const ranges = buckets.map((b) => (b.ci ? [b.ci[0] * scale, b.ci[1] * scale] : null));
@@ -37,9 +38,9 @@ export function intervalChart(canvasId, buckets, { scale = 1, unit = "", max } =
   return draw(canvasId, {
     data: { labels, datasets: [
       { type: "bar", label: "95 % interval", data: ranges, backgroundColor: "#c7d2fe",
-        borderColor: "#6366f1", borderWidth: 1, barPercentage: 0.35 },
-      { type: "scatter", label: "estimate", data: points, backgroundColor: "#1e1b4b",
-        pointRadius: 6 },
+        borderColor: "#6366f1", borderWidth: 1, barPercentage: 0.35, order: 2 },
+      { type: "line", label: "estimate", data: points, backgroundColor: "#1e1b4b",
+        borderColor: "#1e1b4b", showLine: false, pointRadius: 6, pointStyle: "rectRot", order: 1 },
     ] },
     options: { scales: { y: { beginAtZero: true, max,
       ticks: { callback: (v) => `${v}${unit}` } } },

@@ -33,7 +33,7 @@ async function volume({ from, to, days }) {
     const day = String(row.opened_at).slice(0, 10);
     byChannel.get(type).set(day, (byChannel.get(type).get(day) || 0) + 1);
   }
-  draw("chart-volume", { type: "bar", data: { labels: keys, datasets: [...byChannel].map(
+  draw("chart-volume", { type: "bar", data: { labels: keys.map((k) => k.slice(5)), datasets: [...byChannel].map(
     ([type, counts], i) => ({ label: channelName(type), data: keys.map((k) => counts.get(k) || 0),
       backgroundColor: CHANNEL_COLORS[type] || PALETTE[i % PALETTE.length] })) },
   options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true,
@@ -133,7 +133,7 @@ async function experiments() {
   verdicts.replaceChildren();
   for (const c of report.comparisons) {
     for (const [metric, name] of [["first_response_seconds", "first response"],
-      ["sla_met_rate", "SLA met rate"], ["csat", "CSAT"]]) {
+      ["resolution_seconds", "resolution"], ["sla_met_rate", "SLA met rate"], ["csat", "CSAT"]]) {
       const v = verdict(c[metric]);
       verdicts.append(h("li", { className: v.significant ? "significant" : "",
         text: `${c.bucket} vs ${c.against}, ${name}: ${v.text}` }));
@@ -147,7 +147,8 @@ async function refresh() {
   const errors = [];
   const guard = (name, work) => work.catch((error) => {
     if (error instanceof ApiError && error.status === 401) session.key = null;
-    errors.push(`${name}: ${error.message}`);
+    errors.push(`${name}: ${error instanceof ApiError && error.status === 404
+      ? "reports are not available on this server" : error.message}`);
   });
   await Promise.all([guard("cases per day", volume(range)), guard("first response",
     firstResponse(range)), guard("SLA", slaByTeam(range)), guard("CSAT", csat(range)),
