@@ -112,6 +112,9 @@ async function loadInbox() {
   try {
     const page = await api(`/v1/threads${query(filters())}`);
     store.setThreads(page.items, store.view);
+    // The open case's new messages are read as they arrive.
+    const open = store.byId.get(store.selectedId);
+    if (open) store.markSeen(open);
     drawInbox();
     store.fetchNames(page.items.map((t) => t.customer_id), drawInbox);
   } catch (error) { fail(error); }
@@ -314,7 +317,11 @@ $("#signin").addEventListener("submit", (event) => {
   event.preventDefault();
   signIn($("#key").value.trim());
 });
-$("#signout").addEventListener("click", () => signOut());
+$("#signout").addEventListener("click", async () => {
+  // Leaving on purpose: offline at once, not after the stream's grace period.
+  if (store.me) await setPresence("offline").catch(() => {});
+  signOut();
+});
 el.presence.addEventListener("change", () => changePresence(el.presence.value));
 $("#next").addEventListener("click", async () => {
   try {
