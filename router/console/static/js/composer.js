@@ -96,6 +96,15 @@ export class Composer {
     this.template.hidden = false;
   }
 
+  // No case open: nothing to send to.
+  reset() {
+    this.thread = null;
+    this.customer = null;
+    clear(this.picker);
+    setText(this.state, "");
+    this.template.hidden = true;
+  }
+
   focus() { this.text.focus(); }
 
   async send() {

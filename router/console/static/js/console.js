@@ -24,7 +24,7 @@ const composer = new Composer($("#composer"), {
 });
 const transfer = new TransferDialog($("#transfer-dialog"), {
   teams: store.teams, agents: store.agents, get meId() { return store.me?.id; },
-  onTransferred: (thread) => { toast("Transferred"); afterChange(thread); },
+  onTransferred: (thread) => handedOver(thread),
 });
 const live = new LiveEvents(onEvent, (state) => {
   setText(el.live, state === "live" ? "● live" : "○ reconnecting…");
@@ -260,6 +260,31 @@ async function setStatus(status) {
     toast(status === "resolved" ? "Resolved" : `Marked ${status}`);
     afterChange(thread);
   } catch (error) { fail(error); }
+}
+
+// A case handed to another line or agent leaves this agent's hands (and often their view):
+// close it and go on with the next one.
+function handedOver(thread) {
+  const team = store.teams.get(thread.team_id);
+  const to = [team ? `Line ${team.line} · ${team.name}` : null,
+    store.agentName(thread.assignee_id)].filter(Boolean).join(", ");
+  toast(`Transferred${to ? ` to ${to}` : ""}`);
+  closeThread();
+  scheduleInbox();
+}
+
+function closeThread() {
+  store.selectedId = null;
+  store.thread = null;
+  store.customer = null;
+  store.messages = [];
+  setText(el.title, "Choose a case");
+  setText(el.meta, "");
+  el.history.replaceChildren();
+  el.earlier.hidden = true;
+  composer.reset();
+  document.body.classList.remove("view-thread");
+  drawInbox();
 }
 
 function afterChange(thread) {
