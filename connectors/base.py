@@ -127,6 +127,9 @@ class InboundMessage:
     # CRM facts (tier, attributes) from a channel the admin marked trusted; never set by
     # connectors whose senders could claim them.
     customer_facts: CustomerFacts | None = None
+    # False for mail a machine wrote (auto-replies): shown when it comes from a known
+    # customer, but from an unknown sender it is ignored, never a new customer or thread.
+    creates_customer: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +175,28 @@ class ActionEvent:
     external_message_id: str | None = None
 
 
-InboundItem = InboundMessage | StatusUpdate | MessageEdit | ReachabilityChange | ActionEvent
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """The event means nothing for a thread on purpose (a bounce we cannot match, a mail
+    daemon writing): the core keeps it, marked `ignored` with this reason."""
+
+    channel_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """One part of an event could not be read: the rest is applied, and the event is marked
+    `partial` with this reason (it names the part and what was wrong, never its text)."""
+
+    channel_id: str
+    reason: str
+    # What went wrong, for a connector that fails the whole event when nothing could be read.
+    cause: Exception | None = field(default=None, compare=False, repr=False)
+
+
+InboundItem = (InboundMessage | StatusUpdate | MessageEdit | ReachabilityChange | ActionEvent
+               | Ignored | Unreadable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from router.ingest.hot_path import WebhookHotPath
 from router.ingest.receivers import Receivers
 from router.ingest.worker import run_inbound_worker
 from router.metrics import Metrics
-from router.middleware import BodyLimit, RequestMetrics, WebhookLimit
+from router.middleware import BodyLimit, RequestMetrics, WebhookLimit, route_limits
 from router.models import ServiceMeta
 from router.outbox.worker import OutboxWorker
 from router.problems import install as install_problem_handlers
@@ -181,7 +181,8 @@ def create_app(settings: Settings | None = None) -> Omniroute:
     # One set of webhook counters for both ways a webhook is served.
     webhook_throttle = WebhookThrottle(settings)
     app.add_middleware(WebhookLimit, throttle=webhook_throttle)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       routes=route_limits(app.routes))
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.webhook_hot_path = WebhookHotPath(connectors, metrics, settings.max_body_bytes,
                                           webhook_throttle)

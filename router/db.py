@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,10 +16,22 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from router.sqlite_loop import LoopConnection, connector
+from router.text import clean_value
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def load_json(text: str | bytes) -> Any:
+    """A JSON column's value. SQLite keeps whatever JSON it was given, including escaped lone
+    surrogates stored before text was cleaned at the connector boundary; read back they
+    would make every response and event that carries them fail, so they come back as U+FFFD.
+    (PostgreSQL refuses such values on write.)"""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return clean_value(json.loads(text))
 
 
 def create_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> AsyncEngine:
@@ -30,7 +44,8 @@ def create_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Asyn
     prepared-statement cache, and webhook → agent p99 at 500 msg/s went from 80 to 150-460
     ms."""
     if is_sqlite(url):
-        engine = create_async_engine(url, async_creator=_loop_connection(url))
+        engine = create_async_engine(url, async_creator=_loop_connection(url),
+                                     json_deserializer=load_json)
         _tune_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,

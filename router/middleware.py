@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import problem_body
@@ -18,20 +23,55 @@ def too_large_body(max_bytes: int) -> dict[str, object]:
                         f"request bodies are limited to {max_bytes} bytes")
 
 
-class BodyLimit:
-    """Refuses bodies over the limit with 413 before the app reads them into memory."""
+@dataclass(frozen=True, slots=True)
+class RouteLimit:
+    """A route's own body limit: its path pattern, methods and limit in bytes."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    max_bytes: int
+
+    def applies(self, scope: Scope) -> bool:
+        return scope["method"] in self.methods and self.pattern.match(scope["path"]) is not None
+
+
+def route_limits(routes: Sequence[BaseRoute]) -> list[RouteLimit]:
+    """The routes that declare a body limit of their own (`max_body_size=` on the route, as
+    the raw e-mail webhook does: real mail with attachments is 1-20 MB)."""
+    out: list[RouteLimit] = []
+    for context in iter_route_contexts(routes):
+        limit = getattr(context, "max_body_size", None)
+        if isinstance(limit, int) and not isinstance(limit, bool) and context.path:
+            pattern, _format, _convertors = compile_path(context.path)
+            out.append(RouteLimit(pattern, frozenset(context.methods or ()), limit))
+    return out
+
+
+class BodyLimit:
+    """Refuses bodies over the limit with 413 before the app reads them into memory.
+
+    The limit is `max_bytes` unless the route the request is for declares its own; only
+    those few routes are matched here, so every other request pays nothing for them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, routes: Sequence[RouteLimit] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.routes = tuple(routes)
+
+    def limit_for(self, scope: Scope) -> int:
+        for route in self.routes:
+            if route.applies(scope):
+                return route.max_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope) if self.routes else self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(send, max_bytes)
             return
         seen = 0
         started = False
@@ -41,7 +81,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     raise _TooLarge
             return message
 
@@ -55,10 +95,10 @@ class BodyLimit:
             await self.app(scope, limited, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps(too_large_body(self.max_bytes))
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
+        body = orjson.dumps(too_large_body(max_bytes))
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/problem+json"),
                                 (b"content-length", str(len(body)).encode())]})

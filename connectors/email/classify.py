@@ -13,6 +13,7 @@ from email.message import EmailMessage, Message
 from connectors.email.mime import (
     addresses,
     header,
+    headers,
     leaf_parts,
     message_ids,
     parse_bytes,
@@ -33,11 +34,30 @@ AUTOREPLY_SUBJECT = re.compile(
     r"автоматический ответ|автоответ|нет на месте|自動応答|不在)",
     re.IGNORECASE,
 )
-DAEMON_LOCALS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
+# Local parts mail systems write from (never a person); BATV/SRS prefixes are taken off first.
+DAEMON_LOCALS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "maildaemon",
+                 "mdaemon", "mail.delivery.system", "mail-delivery-system", "ndr",
+                 "mailer_daemon", "mail_daemon"}
+# Display names of the same, for a From whose address is too broken to read.
+DAEMON_NAMES = re.compile(r"\b(mailer[- ]?daemon|postmaster|mail delivery (sub)?system)\b",
+                          re.IGNORECASE)
+BATV = re.compile(r"^(prvs|btv1|msprvs\d*)=[^=]+=", re.IGNORECASE)
 BOUNCE_SUBJECT = re.compile(
     r"(undeliver|returned mail|delivery (status notification|failure|has failed|failed)|"
-    r"failure notice|mail delivery (failed|failure|subsystem)|non[- ]?delivery|"
-    r"could not be delivered|unzustellbar|nicht zustellbar|non remis|no se puede entregar)",
+    r"failure notice|failed mail|mail delivery (failed|failure|subsystem|warning|problem)|"
+    r"non[- ]?delivery|could not be delivered|mail not delivered|delayed mail|"
+    r"message (has not yet been|not) delivered|delivery (status|warning)|"
+    r"unzustellbar|nicht zustellbar|non remis|no se puede entregar)",
+    re.IGNORECASE,
+)
+# What a bounce's own text says and a customer's mail about a parcel does not: SMTP replies,
+# mailboxes, recipients of a message, a mail system speaking of itself.
+BOUNCE_BODY = re.compile(
+    r"(\bsmtp\b|mailbox|following (recipient|address)|failed recipient|"
+    r"mail delivery (software|system|subsystem)|delivery attempts will continue|"
+    r"(message|mail)\b[^\n]{0,40}\b(could not|cannot|was not|has not)\b[^\n]{0,20}"
+    r"deliver\w*\b[^\n]{0,20}\bto\b\s*\S*@|"
+    r"could not deliver (the |your )?message|delivery of (e-?mail|your message))",
     re.IGNORECASE,
 )
 SMTP_REPLY = re.compile(r"(^|said: )[45]\d\d[ -]")
@@ -51,6 +71,8 @@ def automatic_reason(message: Message) -> str | None:
     auto_submitted = header(message, "Auto-Submitted").split(";")[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
         return f"Auto-Submitted: {auto_submitted}"
+    if null_return_path(message):
+        return "null Return-Path"
     precedence = header(message, "Precedence").strip().lower()
     if precedence in AUTOMATIC_PRECEDENCE:
         return f"Precedence: {precedence}"
@@ -88,6 +110,9 @@ def report(message: EmailMessage) -> Report | None:
             return Report("read_receipt", _original_id(message), "read receipt")
         if report_type == "feedback-report":
             return Report("feedback_report", _original_id(message), "abuse/feedback report")
+        if _looks_like_classic_bounce(message):
+            # A report without its type (some MTAs leave it out) that reads as a bounce.
+            return Report("bounce", _original_id(message), _classic_reason(message))
         # Not ours to guess at: the parser has no handler for it and says so.
         return Report(f"report:{report_type or '(none)'}", _original_id(message), report_type)
     if _looks_like_classic_bounce(message):
@@ -136,13 +161,48 @@ def _status_blocks(part: Message) -> list[Message]:
             for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if block.strip()]
 
 
+def daemon_sender(message: Message) -> str | None:
+    """The mail system that wrote this mail (From, Sender or the envelope's Return-Path is a
+    mailer-daemon, postmaster, ...), or None. Such mail is never from a customer."""
+    for name in ("From", "Sender", "Return-Path"):
+        for display, address in addresses(message, name):
+            local = BATV.sub("", address.partition("@")[0].strip('"'))
+            if local in DAEMON_LOCALS or DAEMON_NAMES.search(display):
+                return f"{name} {address} is a mail system"
+    raw_from = " ".join(headers(message, "From"))
+    if DAEMON_NAMES.search(raw_from):
+        return "From names a mail system"
+    return None
+
+
+def null_return_path(message: Message) -> bool:
+    """The envelope sender was empty (`Return-Path: <>`): RFC 5321 keeps that for mail that
+    must never be answered (bounces, notifications)."""
+    values = headers(message, "Return-Path")
+    return bool(values) and values[0].strip() in {"<>", "< >"}
+
+
 def _looks_like_classic_bounce(message: Message) -> bool:
-    senders = [addr for _name, addr in addresses(message, "From")]
-    from_daemon = any(a.partition("@")[0] in DAEMON_LOCALS for a in senders)
-    null_return = header(message, "Return-Path").strip() in {"<>", ""} and \
-        bool(header(message, "Return-Path"))
-    subject_says = bool(BOUNCE_SUBJECT.search(header(message, "Subject")))
-    return subject_says and (from_daemon or null_return)
+    if not BOUNCE_SUBJECT.search(header(message, "Subject")):
+        return False
+    return (daemon_sender(message) is not None or null_return_path(message)
+            or _bounce_text(message))
+
+
+def _bounce_text(message: Message) -> bool:
+    """The first text part reads as a mail system's report (up to the returned copy)."""
+    for part in leaf_parts(message):
+        if part.get_content_maintype() != "text":
+            continue
+        lines: list[str] = []
+        for line in part_text(part).splitlines()[:200]:
+            if RETURNED_COPY.match(line.strip()):
+                break
+            lines.append(line)
+        text = "\n".join(lines)
+        return bool(BOUNCE_BODY.search(text) or SMTP_REPLY.search(text)
+                    or ENHANCED_STATUS.search(text))
+    return False
 
 
 def _original_id(message: Message) -> str | None:

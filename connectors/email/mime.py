@@ -32,15 +32,15 @@ def parse_bytes(raw: bytes) -> EmailMessage:
 
 
 def header(message: Message, name: str) -> str:
-    """One header as readable text; malformed encoded-words fall back to the raw value."""
+    """One header as readable text; malformed encoded-words fall back to the raw value, and
+    raw 8-bit bytes (against RFC 5322, yet common: `From: J\xf6rg`) are read as text."""
+    raw = _raw_header(message, name)
+    if raw is not None and _has_eight_bit(raw):
+        return " ".join(_decode_words(_eight_bit(raw, message)).split())
     try:
         value = message.get(name)
     except Exception:  # the default policy's header parsers raise on some broken headers
-        value = None
-        for key, raw_value in message.raw_items():
-            if key.lower() == name.lower():
-                value = _decode_words(raw_value)
-                break
+        value = _decode_words(raw) if raw is not None else None
     if value is None:
         return ""
     return " ".join(str(value).split())
@@ -51,8 +51,42 @@ def headers(message: Message, name: str) -> list[str]:
     out: list[str] = []
     for key, raw_value in message.raw_items():
         if key.lower() == name.lower():
+            if _has_eight_bit(raw_value):
+                raw_value = _eight_bit(raw_value, message)
             out.append(" ".join(_decode_words(raw_value).split()))
     return out
+
+
+def _raw_header(message: Message, name: str) -> str | None:
+    lowered = name.lower()
+    for key, raw_value in message.raw_items():
+        if key.lower() == lowered:
+            return raw_value
+    return None
+
+
+def _has_eight_bit(value: str) -> bool:
+    # The parser keeps each byte it could not decode as a surrogate escape (U+DC80-U+DCFF).
+    return not value.isascii() and any("\udc80" <= char <= "\udcff" for char in value)
+
+
+def _eight_bit(value: str, message: Message) -> str:
+    """A header's raw 8-bit bytes as text: UTF-8 when they are, else the charset the body
+    declares, else Windows-1252 (what such senders nearly always mean)."""
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    return decode_text(data, _body_charset(message) or "windows-1252")
+
+
+def _body_charset(message: Message) -> str | None:
+    for part in leaf_parts(message):
+        charset = part.get_content_charset()
+        if charset and charset.lower() not in {"us-ascii", "ascii", "utf-8", "utf8"}:
+            return str(charset)
+    return None
 
 
 def _decode_words(value: str) -> str:

@@ -15,9 +15,16 @@ from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from connectors.base import DeliveryStatus, InboundItem, InboundMessage, RawEvent, StatusUpdate
+from connectors.base import (
+    DeliveryStatus,
+    Ignored,
+    InboundItem,
+    InboundMessage,
+    RawEvent,
+    StatusUpdate,
+)
 from connectors.email.auth_results import passing_methods
-from connectors.email.classify import Report, automatic_reason, report
+from connectors.email.classify import Report, automatic_reason, daemon_sender, report
 from connectors.email.mime import (
     addresses,
     attachments,
@@ -96,6 +103,8 @@ def kind_of(mail: Mail) -> str:
         local, _, domain = sender[0][1].partition("@")
         if domain == own_domain and local.split("+")[0] == own_local:
             return "own_mail"
+    if daemon_sender(mail.message) is not None:
+        return "system_mail"
     return "auto_reply" if automatic_reason(mail.message) else "message"
 
 
@@ -149,6 +158,8 @@ def _inbound(mail: Mail, automatic: str | None) -> list[InboundItem]:
         name=name.strip() or None,
         user_verified=bool(methods),
         automatic=automatic is not None,
+        # A machine's mail is shown to a customer's agents, never the start of a customer.
+        creates_customer=automatic is None,
         thread_refs=_thread_refs(mail),
         meta=_meta(mail, extra),
     )]
@@ -167,8 +178,9 @@ def _status(status: DeliveryStatus) -> Callable[[Mail], list[InboundItem]]:
         assert mail.report is not None
         if mail.report.original_message_id is None:
             # A report about mail we cannot identify changes nothing; it never becomes a
-            # customer, so there is deliberately nothing to return.
-            return []
+            # customer. It is kept, marked ignored, saying so.
+            return [Ignored(mail.raw.channel_id, f"{mail.report.kind} about mail this "
+                                                 "channel cannot identify")]
         return [StatusUpdate(
             channel_id=mail.raw.channel_id,
             external_message_id=mail.report.original_message_id,
@@ -187,15 +199,24 @@ HANDLERS: dict[str, Callable[[Mail], list[InboundItem]]] = {
     "read_receipt": _status("read"),
 }
 # Known kinds that change nothing: a delay is not yet a failure, an abuse report is for the
-# postmaster, and our own mail coming back (Cc to ourselves, a copy in the inbox) is no customer.
-IGNORED = frozenset({"delivery_delay", "feedback_report", "own_mail"})
+# postmaster, our own mail coming back (Cc to ourselves, a copy in the inbox) is no customer,
+# and neither is a mail system writing (mailer-daemon, postmaster) about anything else.
+IGNORED = {
+    "delivery_delay": "a delivery delay report (not yet a failure)",
+    "feedback_report": "an abuse/feedback report (for the postmaster)",
+    "own_mail": "our own mail",
+    "system_mail": "mail from a mail system, not a person",
+}
 
 
 def parse_event(raw: RawEvent) -> list[InboundItem]:
     mail = Mail(raw)
     kind = kind_of(mail)
     if kind in IGNORED:
-        return []
+        reason = IGNORED[kind]
+        if kind == "system_mail":
+            reason = f"{reason} ({daemon_sender(mail.message)})"
+        return [Ignored(raw.channel_id, reason)]
     handler = HANDLERS.get(kind)
     if handler is None:
         raise UnsupportedEmailKind(f"no handler for e-mail kind {kind!r}")

@@ -32,6 +32,9 @@ def build_router() -> APIRouter:
     @router.post(
         "/webhooks/email/{channel_id}", status_code=status.HTTP_200_OK,
         summary="Deliver one raw e-mail into an e-mail channel",
+        # Above the service-wide body limit (OMNIROUTE_MAX_BODY_BYTES, 1 MiB by default):
+        # router/middleware.py's BodyLimit honours a route's own max_body_size.
+        max_body_size=MAX_MESSAGE_BYTES,
         responses={401: {"description": "Missing or wrong inbound_secret"},
                    404: {"description": "No such e-mail channel"},
                    413: {"description": "Message over the size limit"},

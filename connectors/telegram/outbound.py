@@ -18,7 +18,7 @@ from aiogram.types import (
 
 from connectors.base import DeliveryError, OutboundAttachment, OutboundMessage
 from connectors.fetch import GuardedFetcher
-from connectors.telegram.parse import message_ref, split_ref
+from connectors.telegram.chats import message_ref, split_ref
 from connectors.telegram.schemas import CALLBACK_DATA_LIMIT, MESSAGE_TEXT_LIMIT
 from connectors.telegram.textsplit import split_text
 from connectors.telegram.upload import FetchedInputFile, fetched

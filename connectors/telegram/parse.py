@@ -25,6 +25,8 @@ from connectors.base import (
     RawEvent,
     ReachabilityChange,
 )
+from connectors.telegram.chats import IGNORED_CHAT_TYPES, message_ref
+from connectors.telegram.lenient import read_leniently
 from connectors.telegram.media import CONTENT_READERS, attachments_of
 
 
@@ -35,9 +37,6 @@ class UnsupportedUpdateKind(ValueError):
         super().__init__(f"unsupported Telegram update kind {kind!r}")
         self.kind = kind
 
-
-# We support customers in one-to-one chats with the bot; groups and channels come later.
-IGNORED_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
 
 # Update kinds that can reach a bot but mean nothing for a support thread (yet).
 IGNORED_KINDS = frozenset({
@@ -59,21 +58,6 @@ IGNORED_CONTENT = frozenset({
 # Message content we turn into text and attachments; other content (dice, polls, games,
 # stories, ...) still reaches the thread as a labelled note so nothing the customer sent is lost.
 SUPPORTED_CONTENT = frozenset({"text", *CONTENT_READERS})
-
-
-def message_ref(chat_id: int, message_id: int) -> str:
-    """Our external id for a Telegram message: message ids are only unique per chat."""
-    return f"{chat_id}:{message_id}"
-
-
-def split_ref(ref: str) -> tuple[int, int] | None:
-    chat, sep, message = ref.partition(":")
-    if not sep:
-        return None
-    try:
-        return int(chat), int(message)
-    except ValueError:
-        return None
 
 
 def update_kind(payload: dict[str, Any]) -> str:
@@ -232,5 +216,7 @@ def parse_update(raw: RawEvent) -> list[InboundItem]:
     try:
         update = Update.model_validate(payload)
     except ValidationError as exc:
-        raise ValueError(f"invalid Telegram {kind} update: {exc.error_count()} errors") from exc
+        # A Bot API version the model does not match: what can be read still reaches the
+        # thread (connectors/telegram/lenient.py); the error names the invalid fields.
+        return read_leniently(kind, payload, raw, handler, exc)
     return handler(update, raw)

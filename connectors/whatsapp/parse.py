@@ -25,12 +25,13 @@ from connectors.base import (
     InboundMessage,
     RawEvent,
     StatusUpdate,
+    Unreadable,
 )
 from connectors.whatsapp.schemas import (
     Contact,
     Media,
     Message,
-    MessagesValue,
+    MessagesEnvelope,
     Notification,
     Status,
 )
@@ -256,28 +257,56 @@ def _status_item(channel_id: str, status: Status) -> StatusUpdate | None:
 def _messages_change(channel_id: str, own_number: str | None,
                      raw_value: dict[str, Any]) -> list[InboundItem]:
     try:
-        value = MessagesValue.model_validate(raw_value)
+        value = MessagesEnvelope.model_validate(raw_value)
     except ValidationError as exc:
-        raise ValueError(f"invalid WhatsApp messages value: {exc.error_count()} errors") from exc
+        raise ValueError(f"invalid WhatsApp messages value: {_fields(exc)}") from exc
     if own_number and value.metadata.phone_number_id != own_number:
         # Meta sends every number of the app to one callback URL; another channel owns these.
         log.info("skipping a change for phone number %s on channel %s",
                  value.metadata.phone_number_id, channel_id)
         return []
     items: list[InboundItem] = []
-    for message in value.messages:
-        if message.type in IGNORED_MESSAGE_TYPES:
-            continue
-        items.extend(_message_items(_sender(channel_id, message, value.contacts), message))
-    for status in value.statuses:
-        update = _status_item(channel_id, status)
-        if update is not None:
-            items.append(update)
+    for position, raw_message in enumerate(value.messages):
+        items.extend(_each(channel_id, "message", position, raw_message,
+                           lambda m: _one_message(channel_id, value.contacts, m)))
+    for position, raw_status in enumerate(value.statuses):
+        items.extend(_each(channel_id, "status", position, raw_status,
+                           lambda s: _one_status(channel_id, s)))
     for error in value.errors:
         # Account- or system-level trouble has no customer to attach to; the raw event is
         # kept, and the log says what Meta reported.
         log.warning("WhatsApp reported an error on channel %s: %s", channel_id, error.describe())
     return items
+
+
+def _one_message(channel_id: str, contacts: list[Contact], raw: Any) -> list[InboundItem]:
+    message = Message.model_validate(raw)
+    if message.type in IGNORED_MESSAGE_TYPES:
+        return []
+    return _message_items(_sender(channel_id, message, contacts), message)
+
+
+def _one_status(channel_id: str, raw: Any) -> list[InboundItem]:
+    update = _status_item(channel_id, Status.model_validate(raw))
+    return [update] if update is not None else []
+
+
+def _each(channel_id: str, what: str, position: int, raw: Any,
+          read: Callable[[Any], list[InboundItem]]) -> list[InboundItem]:
+    """One message or status of a notification; if it cannot be read, an `Unreadable` report
+    naming it (by id, never its text) instead, so the others still land."""
+    try:
+        return read(raw)
+    except (ValidationError, ValueError) as exc:
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        why = _fields(exc) if isinstance(exc, ValidationError) else str(exc)
+        return [Unreadable(channel_id, f"WhatsApp {what} {ident or f'#{position}'}: {why}",
+                           cause=exc)]
+
+
+def _fields(exc: ValidationError) -> str:
+    return ", ".join(sorted({".".join(str(p) for p in e["loc"]) + f" ({e['type']})"
+                             for e in exc.errors()}))
 
 
 def parse_notification(raw: RawEvent) -> list[InboundItem]:
@@ -299,4 +328,11 @@ def parse_notification(raw: RawEvent) -> list[InboundItem]:
             elif change.field not in IGNORED_FIELDS:
                 raise UnsupportedWhatsAppEvent(
                     f"WhatsApp webhook field {change.field!r} is not supported")
+    bad = [item for item in items if isinstance(item, Unreadable)]
+    if bad and len(bad) == len(items):
+        # Nothing in it could be read: the event fails as a whole, kept and replayable.
+        cause = bad[0].cause
+        if cause is not None and not isinstance(cause, ValidationError):
+            raise cause
+        raise ValueError(bad[0].reason) from cause
     return items

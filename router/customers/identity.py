@@ -17,7 +17,6 @@ from connectors.base import Channel, Connector, IdentityHint, InboundMessage
 from router.customers.normalize import InvalidContact, normalize
 from router.customers.repository import find_identity, live_customer, new_customer, thread_of
 from router.models import Customer, Identity, MergeSuggestion, Thread
-from router.models.base import utcnow
 
 log = logging.getLogger("omniroute.identity")
 
@@ -112,7 +111,11 @@ def record_inbound(identity: Identity, customer: Customer, channel: Channel, msg
             identity.name = msg.name
     if customer.name is None and msg.name:
         customer.name = msg.name
-    identity.last_inbound_at = utcnow()
+    # Reply windows (WhatsApp's 24 hours) count from when the customer wrote, as the provider
+    # says (never later than receipt: router/ingest/clean.py), not from when we processed it:
+    # a notification delivered late must not open a window the provider will refuse.
+    if identity.last_inbound_at is None or msg.sent_at > identity.last_inbound_at:
+        identity.last_inbound_at = msg.sent_at
     identity.last_inbound_channel_id = channel.id
     identity.reachable = True
 

@@ -16,14 +16,16 @@ import asyncio
 import contextlib
 import itertools
 import json
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import orjson
+from router.events.wire import encode
 
+log = logging.getLogger("omniroute.events")
 # A proxy or load balancer closes a stream that stays silent for about a minute.
 HEARTBEAT_SECONDS = 15.0
 # Live events a subscriber may have waiting before it counts as too slow and is dropped (it
@@ -46,7 +48,8 @@ class Event:
 
     def wire_json(self) -> bytes:
         if self._json is None:
-            object.__setattr__(self, "_json", orjson.dumps(self.wire()))
+            object.__setattr__(self, "_json",
+                               encode(self.wire(), f"event {self.id} ({self.type})"))
         assert self._json is not None
         return self._json
 
@@ -259,6 +262,10 @@ class InProcessBus:
             yield event
 
 
+def _text_id(entry_id: Any) -> str:
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
 def _redis_id(value: str) -> tuple[int, int]:
     ms, _, seq = value.partition("-")
     return int(ms), int(seq or 0)
@@ -298,7 +305,8 @@ class RedisBus:
         now = datetime.now(UTC).isoformat()
         async with self._redis.pipeline(transaction=False) as pipe:
             for type_, data in events:
-                body = orjson.dumps({"type": type_, "data": data, "at": now})
+                # One event that cannot be encoded is repaired, never the batch's end.
+                body = encode({"type": type_, "data": data, "at": now}, f"a {type_} event")
                 pipe.xadd(self._stream, {"e": body}, maxlen=self._maxlen, approximate=True)
             await pipe.execute()
 
@@ -307,6 +315,19 @@ class RedisBus:
         body = json.loads(fields[b"e"])
         ident = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
         return Event(id=ident, type=body["type"], data=body["data"], at=body["at"])
+
+    @classmethod
+    def _decode_all(cls, entries: Any) -> list[Event]:
+        """The stream entries as events; one that cannot be read (another version's, or
+        written by hand) is skipped and logged, never the end of the reader."""
+        out: list[Event] = []
+        for entry_id, fields in entries:
+            try:
+                out.append(cls._decode(entry_id, fields))
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("skipping unreadable event %r in the Redis stream (%s)",
+                            entry_id, type(exc).__name__)
+        return out
 
     async def _tail(self) -> None:
         last = "$"
@@ -320,10 +341,9 @@ class RedisBus:
                 continue
             streams: list[Any] = list(answer or [])
             for _stream, entries in streams:
-                batch = [self._decode(entry_id, fields) for entry_id, fields in entries]
-                if batch:
-                    last = batch[-1].id
-                    self._fanout.deliver(batch)
+                if entries:
+                    last = _text_id(entries[-1][0])
+                self._fanout.deliver(self._decode_all(entries))
 
     async def _missed(self, since: str) -> tuple[list[Event], tuple[int, int]]:
         try:
@@ -332,14 +352,13 @@ class RedisBus:
             return [_reset("unknown event id")], (0, 0)
         out: list[Event] = []
         first: list[Any] = list(await self._redis.xrange(self._stream, count=1) or [])
-        if first and _redis_id(self._decode(*first[0]).id) > last and since != "0":
+        if first and _redis_id(_text_id(first[0][0])) > last and since != "0":
             out.append(_reset("the requested position is no longer available"))
         missed: list[Any] = list(await self._redis.xrange(
             self._stream, min="(" + since, count=10_000) or [])
-        for entry_id, fields in missed:
-            event = self._decode(entry_id, fields)
-            last = _redis_id(event.id)
-            out.append(event)
+        if missed:
+            last = _redis_id(_text_id(missed[-1][0]))
+        out.extend(self._decode_all(missed))
         return out, last
 
     async def attach(self, since: str | None) -> Subscription:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +14,17 @@ from connectors.base import (
     ActionEvent,
     Channel,
     Connector,
+    Ignored,
     InboundItem,
     InboundMessage,
     MessageEdit,
     ReachabilityChange,
     StatusUpdate,
+    Unreadable,
 )
 from router.core import Core, queue_event
 from router.customers.facts import apply_channel_facts
-from router.customers.identity import identity_value, resolve_sender, suggest
+from router.customers.identity import find_sender, identity_value, resolve_sender, suggest
 from router.customers.merge import auto_merge
 from router.customers.repository import find_identity, live_customer, thread_of
 from router.ingest.batch import Batch
@@ -35,17 +38,50 @@ from router.threads.views import NewMessage, message_view, thread_view
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 # Alias prefix under which the first part of a multi-part message is found.
 PART_PREFIX = "part:"
+# A stored error or note is cut to this length.
+NOTE_LIMIT = 4000
+UNKNOWN_AUTOMATIC = "automatic mail from an unknown sender creates no customer"
+
+
+@dataclass
+class Outcome:
+    """What became of one raw event's items, and so the event's final state."""
+
+    applied: int = 0
+    ignored: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+    def state(self) -> tuple[str, str | None]:
+        """(state, why): `partial` when a part could not be read, `ignored` when nothing was
+        applied on purpose, else `processed`."""
+        if self.unreadable:
+            return "partial", "; ".join(self.unreadable)[:NOTE_LIMIT]
+        if self.ignored and not self.applied:
+            return "ignored", "; ".join(dict.fromkeys(self.ignored))[:NOTE_LIMIT]
+        return "processed", None
 
 
 async def apply_items(
     core: Core, session: AsyncSession, channel: Channel, items: list[InboundItem], raw_id: int,
     batch: Batch | None = None,
-) -> None:
+) -> Outcome:
     connector = core.connector(channel.type)
+    outcome = Outcome()
     for item in items:
         if isinstance(item, InboundMessage):
-            await apply_message(core, session, channel, connector, item, raw_id, batch)
+            if await apply_message(core, session, channel, connector, item, raw_id,
+                                   batch) is IGNORED:
+                outcome.ignored.append(UNKNOWN_AUTOMATIC)
+            else:
+                outcome.applied += 1
             continue
+        if isinstance(item, Ignored):
+            outcome.ignored.append(item.reason)
+            continue
+        if isinstance(item, Unreadable):
+            outcome.unreadable.append(item.reason)
+            continue
+        outcome.applied += 1
         await _settle(batch)  # the rest query rows this batch may not have flushed yet
         if isinstance(item, StatusUpdate):
             await apply_status(session, item)
@@ -56,7 +92,9 @@ async def apply_items(
         elif isinstance(item, ActionEvent):
             queue_event(session, "action.received", _jsonable(dataclasses.asdict(item)))
         else:
-            raise TypeError(f"connector {channel.type} produced an unknown item {item!r}")
+            raise TypeError(f"connector {channel.type} produced an unknown item "
+                            f"{type(item).__name__}")
+    return outcome
 
 
 async def _settle(batch: Batch | None) -> None:
@@ -92,10 +130,17 @@ async def _thread_from_refs(
     return None
 
 
+class _Ignored:
+    """apply_message's answer for a message that must not create its unknown sender."""
+
+
+IGNORED = _Ignored()
+
+
 async def apply_message(
     core: Core, session: AsyncSession, channel: Channel, connector: Connector,
     msg: InboundMessage, raw_id: int, batch: Batch | None = None,
-) -> Message | NewMessage | None:
+) -> Message | NewMessage | _Ignored | None:
     stored = batch.stored(channel.id, msg.external_message_id) if batch else None
     if stored is None:
         await _settle(batch)
@@ -112,6 +157,9 @@ async def apply_message(
         resolved, thread = known
     else:
         await _settle(batch)
+        if not msg.creates_customer and await find_sender(
+                session, channel, connector, msg.external_user_id) is None:
+            return IGNORED
         resolved = await resolve_sender(session, channel, connector, msg)
         thread = await thread_of(session, resolved.customer.id)
         if resolved.created and msg.thread_refs:

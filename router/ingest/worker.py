@@ -23,17 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Executable, bindparam, func, select, update
+from sqlalchemy import Executable, Table, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, InboundItem, InboundMessage, RawEvent
 from router.channels.service import to_channel
 from router.core import EVENTS_KEY, Core
-from router.ingest.apply import apply_items
+from router.ingest.apply import NOTE_LIMIT, Outcome, apply_items
 from router.ingest.batch import Batch
+from router.ingest.clean import clean_items
 from router.models import ChannelRow, InboundEvent
 from router.models.base import utcnow
+from router.text import clean_text
 
 log = logging.getLogger("omniroute.ingest")
 # A conflict with another replica handling the same customer is retried this many times.
@@ -106,6 +108,13 @@ _MARK_PROCESSED = (
     .values(state="processed", attempts=InboundEvent.attempts + 1, error=None,
             processed_at=bindparam("now"))
     .execution_options(synchronize_session=False))
+# An event that was ignored on purpose or only partly read: its state and why.
+_EVENTS: Table = InboundEvent.__table__  # type: ignore[assignment]
+_MARK_OTHERWISE = (  # Core, not ORM: one statement executed for each such event
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .values(state=bindparam("new_state"), attempts=_EVENTS.c.attempts + 1,
+            error=bindparam("why"), processed_at=bindparam("at")))
 
 
 class _FastPathFailed(Exception):
@@ -128,13 +137,15 @@ async def process_batch(core: Core, pace: Pace | None = None) -> int:
 
 async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
     done: list[Claimed] = []
+    # Events whose state is not plain `processed` (ignored, partial): (state, why).
+    otherwise: dict[int, tuple[str, str | None]] = {}
     async with core.unit() as session:
         index, lanes = pace.lane
         params = {"limit": pace.claim_size(core), "lanes": lanes, "lane": index}
         if careful:
             events = list(await session.scalars(_claim(core.sqlite, lanes > 1, False), params))
             started = time.perf_counter()
-            handled = await _one_by_one(core, session, events, done, started)
+            handled = await _one_by_one(core, session, events, done, started, otherwise)
         else:
             # Plain rows: loading ORM objects was a quarter of a batch's CPU, and the fast
             # path only reads them.
@@ -142,13 +153,17 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
             rows = cast(list[Claimed], claimed.all())
             started = time.perf_counter()
             try:
-                handled = await _together(core, session, rows, done, started)
+                handled = await _together(core, session, rows, done, started, otherwise)
             except Exception as exc:
                 raise _FastPathFailed from exc
         now = utcnow()
-        if done:
-            await session.execute(_MARK_PROCESSED,
-                                  {"ids": [event.id for event in done], "now": now})
+        plain = [event.id for event in done if event.id not in otherwise]
+        if plain:
+            await session.execute(_MARK_PROCESSED, {"ids": plain, "now": now})
+        if otherwise and not careful:
+            await session.execute(_MARK_OTHERWISE, [
+                {"event_id": event_id, "new_state": state, "why": why, "at": now}
+                for event_id, (state, why) in otherwise.items()])
         pace.learn(time.perf_counter() - started, handled)
     core.metrics.inbound_processed.labels("processed").inc(len(done))
     for event in done:
@@ -157,7 +172,8 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
 
 
 async def _together(core: Core, session: AsyncSession, events: list[Claimed],
-                    done: list[Claimed], started: float) -> int:
+                    done: list[Claimed], started: float,
+                    otherwise: dict[int, tuple[str, str | None]]) -> int:
     """The whole batch without savepoints, its lookups and writes shared (any error: raise).
 
     Every event is parsed first, so one query per batch answers which messages are stored
@@ -182,14 +198,16 @@ async def _together(core: Core, session: AsyncSession, events: list[Claimed],
         if handled and _cut(core, started, budget):
             break  # the rest stay "received" (and unlocked) for the next batch
         handled += 1
-        await apply_items(core, session, channel, items, event.id, batch)
+        _note(otherwise, event.id,
+              await apply_items(core, session, channel, items, event.id, batch))
         done.append(event)
     await batch.flush()
     return handled
 
 
 async def _one_by_one(core: Core, session: AsyncSession, events: list[InboundEvent],
-                      done: list[Claimed], started: float) -> int:
+                      done: list[Claimed], started: float,
+                      otherwise: dict[int, tuple[str, str | None]]) -> int:
     """Each event in its own SAVEPOINT: a poison event fails alone, the others go through."""
     channels: dict[str, Channel | Exception] = {}
     handled = 0
@@ -206,15 +224,30 @@ async def _one_by_one(core: Core, session: AsyncSession, events: list[InboundEve
         try:
             async with session.begin_nested():
                 items = _parse(core, event, _checked(channel))
-                await apply_items(core, session, _checked(channel), items, event.id)
+                outcome = await apply_items(core, session, _checked(channel), items, event.id)
         except Exception as exc:
             del queued[mark:]
             event.attempts += 1
             if not _conflict(exc) or event.attempts >= MAX_CONFLICT_RETRIES:
                 _fail(core, event, exc)
             continue
+        if _note(otherwise, event.id, outcome):
+            event.state, event.error = otherwise[event.id]
+            event.attempts += 1
+            event.processed_at = utcnow()
         done.append(event)
     return handled
+
+
+def _note(otherwise: dict[int, tuple[str, str | None]], event_id: int,
+          outcome: Outcome) -> bool:
+    """Remember an event that ends other than plain `processed`; whether it does."""
+    state, why = outcome.state()
+    if state == "processed":
+        return False
+    otherwise[event_id] = (state, why)
+    log.info("inbound event %s is %s: %s", event_id, state, why)
+    return True
 
 
 def _conflict(exc: Exception) -> bool:
@@ -243,11 +276,12 @@ def _checked(channel: Channel | Exception) -> Channel:
 
 
 def _parse(core: Core, event: Claimed, channel: Channel) -> list[InboundItem]:
+    """The one place a connector hands items to the core: their text is made clean here."""
     raw = RawEvent(id=event.id, channel_id=event.channel_id,
                    external_event_id=event.external_event_id, payload=event.payload,
                    content_type=event.content_type, received_at=event.received_at,
                    channel_config=channel.config)
-    return core.connector(channel.type).parse(raw)
+    return clean_items(core.connector(channel.type).parse(raw), event.received_at)
 
 
 async def _channel(core: Core, session: AsyncSession, channel_id: str) -> Channel | Exception:
@@ -267,7 +301,8 @@ async def _channel(core: Core, session: AsyncSession, channel_id: str) -> Channe
 def _fail(core: Core, event: InboundEvent, exc: BaseException) -> None:
     log.warning("inbound event %s (channel %s) failed: %r", event.id, event.channel_id, exc)
     event.state = "failed"
-    event.error = f"{type(exc).__name__}: {exc}"[:4000]
+    # An exception may quote the bad input it choked on: the error must still be storable.
+    event.error = clean_text(f"{type(exc).__name__}: {exc}"[:NOTE_LIMIT])
     event.processed_at = utcnow()
     core.metrics.inbound_processed.labels("failed").inc()
 

@@ -17,6 +17,11 @@ from router.openapi_docs import problems
 from router.pagination import CursorQuery, LimitQuery, Page, cursor_id, decode_cursor, split_page
 
 router = APIRouter(prefix="/v1/inbound-events", tags=["operations"])
+# `ignored`: on purpose nothing came of it (a bounce, a mail daemon); `partial`: a part could
+# not be read and the rest was applied.
+EventState = Literal["received", "processed", "failed", "ignored", "partial"]
+# Replaying these is safe (applying an event twice changes nothing) and may now succeed.
+RETRYABLE = frozenset({"failed", "ignored", "partial"})
 
 
 class InboundEventOut(BaseModel):
@@ -24,7 +29,8 @@ class InboundEventOut(BaseModel):
     channel_id: str
     external_event_id: str
     content_type: str
-    state: Literal["received", "processed", "failed"]
+    state: EventState
+    # Why it failed; or, for `ignored` / `partial`, why nothing / not all of it was applied.
     error: str | None
     attempts: int
     received_at: datetime
@@ -44,7 +50,7 @@ def _view(row: InboundEvent) -> dict[str, Any]:
             responses=problems(400, 401, 403, 422))
 async def list_(
     session: ReadDep, _: SupervisorDep,
-    state: Annotated[Literal["received", "processed", "failed"] | None, Query()] = None,
+    state: Annotated[EventState | None, Query()] = None,
     channel_id: Annotated[str | None, Query(max_length=32)] = None,
     cursor: CursorQuery = None, limit: LimitQuery = 50,
 ) -> dict[str, Any]:
@@ -77,12 +83,14 @@ async def get(event_id: IdPath, session: ReadDep, _: SupervisorDep) -> dict[str,
 async def retry(
     event_id: IdPath, core: CoreDep, session: SessionDep, _: SupervisorDep
 ) -> dict[str, Any]:
-    """Put a failed event back in the queue; processing it again is idempotent."""
+    """Put a failed, ignored or partial event back in the queue; processing it again is
+    idempotent."""
     row = await session.get(InboundEvent, event_id)
     if row is None:
         raise NotFound(f"inbound event {event_id} does not exist")
-    if row.state != "failed":
-        raise Conflict(f"inbound event {event_id} is {row.state}; only failed events are retried")
+    if row.state not in RETRYABLE:
+        raise Conflict(f"inbound event {event_id} is {row.state}; only failed, ignored or "
+                       "partial events are retried")
     row.state = "received"
     row.error = None
     row.processed_at = None

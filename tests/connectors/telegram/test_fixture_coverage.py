@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram.types import Update
+from pydantic import ValidationError
 
 from connectors.telegram.media import CONTENT_READERS
 from connectors.telegram.parse import (
@@ -18,7 +19,10 @@ from tests.connectors.telegram.test_parse import EXPECTED
 def _content_kinds() -> set[str]:
     kinds = set()
     for name in fixture_names():
-        update = Update.model_validate(fixture(name))
+        try:
+            update = Update.model_validate(fixture(name))
+        except ValidationError:
+            continue  # a shape the model refuses (tests/connectors/telegram/test_parse.py)
         message = update.message or update.edited_message
         if message is not None:
             kinds.add(content_kind(message))

@@ -17,6 +17,7 @@ from connectors.base import (
     MessageEdit,
     RawEvent,
     ReachabilityChange,
+    Unreadable,
 )
 from connectors.telegram.connector import TelegramConnector
 from connectors.telegram.parse import UnsupportedUpdateKind
@@ -159,6 +160,22 @@ EXPECTED: dict[str, list[InboundItem]] = {
         channel_id=CHANNEL, external_user_id=USER, reachable=True, at=at(1763809200))],
     "my_chat_member__group_added": [],
     "channel_post__text": [],
+    # Older or newer Bot API shapes aiogram's strict model refuses: read leniently.
+    "message__sticker_without_file_unique_id": [
+        msg(1070, 1763808300, "sticker", "[sticker \u2014 could not be read]",
+            meta={"unreadable": ["sticker"]}),
+        Unreadable(CHANNEL, "Telegram message read leniently; invalid: "
+                            "message.sticker.file_unique_id (missing), "
+                            "message.sticker.is_video (missing), message.sticker.type (missing)")],
+    "message__poll_without_new_fields": [
+        msg(1071, 1763808360, "poll", "[poll \u2014 could not be read]",
+            meta={"unreadable": ["poll"]}),
+        Unreadable(CHANNEL, "Telegram message read leniently; invalid: "
+                            "message.poll.allows_revoting (missing), "
+                            "message.poll.members_only (missing), "
+                            "message.poll.options.0.persistent_id (missing), "
+                            "message.poll.options.1.persistent_id (missing), "
+                            "message.poll.options.2.persistent_id (missing)")],
 }
 
 
@@ -182,3 +199,32 @@ def test_unknown_update_kind_is_a_typed_error() -> None:
 def test_malformed_updates_are_value_errors(payload: bytes, error: str) -> None:
     with pytest.raises(ValueError, match=error):
         TelegramConnector().parse(raw(payload))
+
+
+def test_a_caption_survives_beside_the_placeholder_and_the_reply_is_kept() -> None:
+    update = json.loads(fixture_bytes("message__sticker_without_file_unique_id"))
+    body = update["message"]
+    body["caption"] = "this is how I feel about the delay"
+    # A quoted message the model refuses as well: the quote is still linked.
+    body["reply_to_message"] = {"message_id": 1069, "date": 1763808200, "chat": body["chat"],
+                                "sticker": {"file_id": "x"}}
+    del body["from"]["is_bot"]
+    (message, report) = TelegramConnector().parse(raw(json.dumps(update).encode()))
+    assert isinstance(message, InboundMessage) and isinstance(report, Unreadable)
+    assert message.text == ("this is how I feel about the delay\n"
+                            "[sticker \u2014 could not be read]")
+    assert message.reply_to_external_id == f"{USER}:1069"
+    assert (message.external_user_id, message.name) == (USER, "Amelia Kova\u010d")
+    assert "message.from.is_bot (missing)" in report.reason
+
+
+def test_when_not_even_the_sender_can_be_read_the_error_names_the_fields() -> None:
+    update = json.loads(fixture_bytes("message__sticker_without_file_unique_id"))
+    del update["message"]["from"]["id"]
+    with pytest.raises(ValueError) as refused:
+        TelegramConnector().parse(raw(json.dumps(update).encode()))
+    assert str(refused.value) == (
+        "invalid Telegram message update: message.from.id (missing), "
+        "message.sticker.file_unique_id (missing), message.sticker.is_video (missing), "
+        "message.sticker.type (missing)")
+

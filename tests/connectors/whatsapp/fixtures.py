@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +20,18 @@ CHANNEL_ID = "ch_whatsapp"
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / f"{name}.json").read_bytes()
+
+
+def just_sent(body: bytes, ago_seconds: int = 0) -> bytes:
+    """A captured notification as Meta delivers it right away: its messages written
+    `ago_seconds` before now (reply windows count from that time, not from our receipt)."""
+    notification = json.loads(body)
+    stamp = str(int(time.time()) - ago_seconds)
+    for entry in notification.get("entry", []):
+        for change in entry.get("changes", []):
+            for message in change.get("value", {}).get("messages", []):
+                message["timestamp"] = stamp
+    return json.dumps(notification).encode()
 
 
 def raw_event(name: str, phone_number_id: str = PHONE_NUMBER_ID) -> RawEvent:

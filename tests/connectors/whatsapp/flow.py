@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.connectors.whatsapp.fixtures import fixture, signed
+from tests.connectors.whatsapp.fixtures import fixture, just_sent, signed
 from tests.omni import OmniServer
 from tests.omni import messages as messages
 from tests.omni import only_thread as only_thread
@@ -22,8 +22,12 @@ async def post_body(omni: OmniServer, channel_id: str, body: bytes) -> httpx.Res
                                   headers=signed(body))
 
 
-async def post_fixture(omni: OmniServer, channel_id: str, name: str) -> httpx.Response:
-    return await post_body(omni, channel_id, fixture(name))
+async def post_fixture(omni: OmniServer, channel_id: str, name: str, *,
+                       fresh: bool = False) -> httpx.Response:
+    """The captured notification; `fresh`: as if its messages were written just now (their
+    24-hour reply window is open)."""
+    body = fixture(name)
+    return await post_body(omni, channel_id, just_sent(body) if fresh else body)
 
 
 

@@ -32,7 +32,7 @@ def status_for(name: str, wamid: str) -> bytes:
 
 async def customer_wrote(omni: OmniServer, config: dict[str, Any]) -> tuple[str, int]:
     channel_id = (await create_channel(omni, config))["id"]
-    assert (await post_fixture(omni, channel_id, "text__basic")).status_code == 200
+    assert (await post_fixture(omni, channel_id, "text__basic", fresh=True)).status_code == 200
     await omni.settle()
     return channel_id, (await only_thread(omni))["id"]
 

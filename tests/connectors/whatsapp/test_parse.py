@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,9 @@ from connectors.base import (
     IdentityHint,
     InboundItem,
     InboundMessage,
+    RawEvent,
     StatusUpdate,
+    Unreadable,
 )
 from connectors.whatsapp.connector import WhatsAppConnector
 from connectors.whatsapp.parse import UnsupportedWhatsAppEvent
@@ -255,4 +258,34 @@ def test_unknown_field_is_refused_by_name() -> None:
     event = replace(event, payload=event.payload.replace(b"message_template_status_update",
                                                          b"brand_new_field"))
     with pytest.raises(UnsupportedWhatsAppEvent, match="field 'brand_new_field' is not supported"):
+        WhatsAppConnector().parse(event)
+
+
+def _batch_with(bad_message: dict[str, Any], bad_status: dict[str, Any]) -> RawEvent:
+    event = raw_event("batch__multi_entry")
+    notification = json.loads(event.payload)
+    notification["entry"][0]["changes"][0]["value"]["messages"].insert(1, bad_message)
+    notification["entry"][1]["changes"][0]["value"]["statuses"].insert(0, bad_status)
+    return replace(event, payload=json.dumps(notification).encode())
+
+
+def test_one_bad_item_is_reported_and_the_others_of_the_notification_land() -> None:
+    items = WhatsAppConnector().parse(_batch_with(
+        {"from": SHEENA, "id": "wamid.BAD1", "timestamp": "1749418000", "type": "order",
+         "order": {"catalog_id": "1"}},
+        {"id": "wamid.BAD2", "status": "delivered"}))
+    messages = [i for i in items if isinstance(i, InboundMessage)]
+    assert [m.text for m in messages] == ["Is my order on its way?",
+                                          "Hello, do you deliver to Accra?"]
+    assert [i.status for i in items if isinstance(i, StatusUpdate)] == ["delivered"]
+    assert [i.reason for i in items if isinstance(i, Unreadable)] == [
+        "WhatsApp message wamid.BAD1: WhatsApp message type 'order' is not supported "
+        "(message wamid.BAD1)",
+        "WhatsApp status wamid.BAD2: timestamp (missing)"]
+
+
+def test_a_notification_with_nothing_readable_still_fails_whole() -> None:
+    event = raw_event("text__basic")
+    event = replace(event, payload=event.payload.replace(b'"timestamp": "1749416383",', b""))
+    with pytest.raises(ValueError, match=r"message wamid\..*: timestamp \(missing\)"):
         WhatsAppConnector().parse(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.apichannel import inbound, post_inbound
@@ -88,7 +89,7 @@ async def test_text_makes_a_verified_customer_with_a_phone(
     omni: OmniServer, wa_config: dict[str, Any]
 ) -> None:
     channel_id = (await create_channel(omni, wa_config))["id"]
-    response = await post_fixture(omni, channel_id, "text__basic")
+    response = await post_fixture(omni, channel_id, "text__basic", fresh=True)
     assert (response.status_code, response.json()) == (200, {"status": "accepted"})
     await omni.settle()
     thread = await only_thread(omni)
@@ -130,6 +131,31 @@ async def test_a_batch_reaches_two_customers(omni: OmniServer, wa_config: dict[s
     assert texts == ["Hello, do you deliver to Accra?", "Is my order on its way?"]
     kofi = (await omni.client.get("/v1/customers", params={"q": "+233241234567"})).json()
     assert [c["name"] for c in kofi["items"]] == ["Kofi Mensah"]
+
+
+async def test_one_bad_message_in_a_batch_is_reported_and_the_others_land(
+    omni: OmniServer, wa_config: dict[str, Any]
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    notification = json.loads(fixture("batch__multi_entry"))
+    # A type this connector does not know yet, between two it does.
+    notification["entry"][0]["changes"][0]["value"]["messages"].insert(1, {
+        "from": "16505551234", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzT1JERVIwMDAwMDAwMQA=",
+        "timestamp": "1749418000", "type": "order",
+        "order": {"catalog_id": "1473918283142", "product_items": [
+            {"product_retailer_id": "kettle-red", "quantity": 1, "item_price": 49,
+             "currency": "EUR"}]}})
+    assert (await post_body(omni, channel_id, json.dumps(notification).encode())
+            ).status_code == 200
+    await omni.settle()
+    threads = (await omni.client.get("/v1/threads")).json()["items"]
+    texts = sorted([m["text"] for t in threads for m in await messages(omni, t["id"])])
+    assert texts == ["Hello, do you deliver to Accra?", "Is my order on its way?"]
+    (event,) = (await omni.client.get("/v1/inbound-events")).json()["items"]
+    assert event["state"] == "partial"
+    assert event["error"] == ("WhatsApp message wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzT1JERVIwMDAw"
+                              "MDAwMQA=: WhatsApp message type 'order' is not supported "
+                              "(message wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzT1JERVIwMDAwMDAwMQA=)")
 
 
 async def test_same_phone_on_a_trusted_api_channel_links_to_one_customer(

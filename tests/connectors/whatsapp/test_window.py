@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,14 @@ from router.models.base import utcnow
 from tests.apichannel import inbound, post_inbound
 from tests.callback import CallbackServer
 from tests.connectors.whatsapp.fake_graph import FakeGraph, graph_error
-from tests.connectors.whatsapp.flow import create_channel, messages, only_thread, post_fixture
+from tests.connectors.whatsapp.fixtures import fixture, just_sent
+from tests.connectors.whatsapp.flow import (
+    create_channel,
+    messages,
+    only_thread,
+    post_body,
+    post_fixture,
+)
 from tests.omni import OmniServer
 
 ORDER_UPDATE = {"name": "order_update", "language": "en_US", "components": [
@@ -145,7 +153,7 @@ async def test_customer_and_thread_list_show_the_window_open_then_closed(
     omni: OmniServer, wa_config: dict[str, Any]
 ) -> None:
     channel_id = (await create_channel(omni, wa_config))["id"]
-    await post_fixture(omni, channel_id, "text__basic")
+    await post_fixture(omni, channel_id, "text__basic", fresh=True)
     await omni.settle()
     thread = await only_thread(omni)
     customer = (await omni.client.get(f"/v1/customers/{thread['customer_id']}")).json()
@@ -161,3 +169,53 @@ async def test_customer_and_thread_list_show_the_window_open_then_closed(
     assert [w["open"] for w in searched["items"][0]["reply_windows"]] == [False]
     listed = (await omni.client.get("/v1/threads")).json()["items"]
     assert [w["open"] for w in listed[0]["reply_windows"]] == [False]
+
+
+async def test_the_window_counts_from_when_the_customer_wrote_not_from_our_receipt(
+    omni: OmniServer, wa_config: dict[str, Any], graph: FakeGraph
+) -> None:
+    """Meta retries a webhook for days: one delivered 25 hours after the customer wrote opens
+    no window (Meta would refuse the reply), one 23 hours late leaves an hour of it."""
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    late = just_sent(fixture("text__basic"), ago_seconds=25 * 3600)
+    assert (await post_body(omni, channel_id, late)).status_code == 200
+    await omni.settle()
+    thread = await only_thread(omni)
+    detail = (await omni.client.get(f"/v1/threads/{thread['id']}")).json()
+    assert [w["open"] for w in detail["reply_windows"]] == [False]
+    refused = await omni.client.post(f"/v1/threads/{thread['id']}/messages",
+                                     json={"text": "Sorry for the wait!",
+                                           "channel_id": channel_id})
+    assert refused.status_code == 409
+
+    written = int(time.time()) - 23 * 3600
+    newer = just_sent(fixture("text__reply_context"), ago_seconds=23 * 3600)
+    assert (await post_body(omni, channel_id, newer)).status_code == 200
+    await omni.settle()
+    detail = (await omni.client.get(f"/v1/threads/{thread['id']}")).json()
+    [window] = detail["reply_windows"]
+    closes = datetime.fromisoformat(window["closes_at"])
+    assert window["open"] is True
+    assert abs(closes.timestamp() - (written + 24 * 3600)) <= 2
+    # The older message arriving later still does not move the window back.
+    assert (await post_body(omni, channel_id, late)).status_code == 200
+    await omni.settle()
+    again = (await omni.client.get(f"/v1/threads/{thread['id']}")).json()["reply_windows"]
+    assert again[0]["closes_at"] == window["closes_at"]
+
+
+async def test_a_timestamp_in_the_future_counts_as_received_now(
+    omni: OmniServer, wa_config: dict[str, Any]
+) -> None:
+    channel_id = (await create_channel(omni, wa_config))["id"]
+    ahead = just_sent(fixture("text__basic"), ago_seconds=-6 * 3600)  # a clock 6 hours fast
+    before = utcnow()
+    assert (await post_body(omni, channel_id, ahead)).status_code == 200
+    await omni.settle()
+    thread = await only_thread(omni)
+    [message] = await messages(omni, thread["id"])
+    assert datetime.fromisoformat(message["sent_at"]) <= utcnow()
+    assert datetime.fromisoformat(message["sent_at"]) >= before - timedelta(seconds=1)
+    [window] = (await omni.client.get(f"/v1/threads/{thread['id']}")).json()["reply_windows"]
+    assert datetime.fromisoformat(window["closes_at"]) <= utcnow() + timedelta(hours=24)
+
