@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from connectors.registry import load_connectors
 from router.access_log import install_redaction
-from router.auth.keys import KeyCache
+from router.agents.presence import PresenceTracker
 from router.core import Core
 from router.crypto import SecretBox
 from router.db import create_engine, session_factory, sqlite_file
@@ -129,9 +129,10 @@ def create_app(settings: Settings | None = None) -> Omniroute:
         core.gateway = CoreGateway(core)
         core.receivers = Receivers(core)
         core.throttle = Throttle(settings)
+        core.presence = PresenceTracker(core)
         app.state.core = core
         app.state.inbound_gateway = core.gateway
-        app.state.key_cache = KeyCache()
+        app.state.key_cache = core.key_cache
         outbox = OutboxWorker(core)
         database_file = sqlite_file(engine)
         checkpointer = Checkpointer(database_file) if database_file else None
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 checkpointer.start()
             await core.bus.start()
             await core.gateway.start()
+            await core.presence.start()
             for connector in connectors.values():
                 await connector.start(core.gateway)
             if settings.run_workers:
@@ -159,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await outbox.stop()
+            await core.presence.stop()
             await core.gateway.stop()
             await core.bus.stop()
             await core.throttle.close()

@@ -48,15 +48,18 @@ def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _create_key(settings: Settings, name: str, role: str) -> str:
+async def _create_key(settings: Settings, name: str, role: str | None,
+                      agent_id: int | None) -> str:
     from router.auth.keys import Role, create_key
     from router.db import create_engine, session_factory
+    from router.ops.keys import key_role
 
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine, write=True)() as session:
-            checked: Role = role  # type: ignore[assignment]
-            _row, key = await create_key(session, name, checked)
+            checked: Role | None = role  # type: ignore[assignment]
+            chosen = await key_role(session, checked, agent_id)
+            _row, key = await create_key(session, name, chosen, agent_id)
             await session.commit()
     finally:
         await engine.dispose()
@@ -68,9 +71,17 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
 
     if is_sqlite(settings.database_url):
         _migrate(settings)
-    key = asyncio.run(_create_key(settings, args.name, args.role))
+    from router.errors import ProblemError
+
+    try:
+        key = asyncio.run(_create_key(settings, args.name, args.role, args.agent_id))
+    except ProblemError as exc:
+        print(f"omniroute: {exc.detail}", file=sys.stderr)
+        return 2
     print(key)
-    print(f"# API key {args.name!r} ({args.role}); shown only now, store it safely",
+    role = args.role or "the agent's role"
+    owner = f", agent {args.agent_id}" if args.agent_id else ""
+    print(f"# API key {args.name!r} ({role}{owner}); shown only now, store it safely",
           file=sys.stderr)
     return 0
 
@@ -95,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create an API key and print it once")
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent"])
+    create.add_argument("--role", choices=["admin", "supervisor", "agent"],
+                        help="required unless --agent-id is given (then: the agent's role)")
+    create.add_argument("--agent-id", type=int, default=None,
+                        help="the key acts as this agent (GET /v1/agents/me)")
     create.set_defaults(func=cmd_keys_create)
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi)

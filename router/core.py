@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from connectors.base import Connector
+from router.access.events import stamp_scope
+from router.auth.keys import KeyCache
 from router.crypto import SecretBox
 from router.db import SessionFactory, is_sqlite
 from router.events.bus import EventBus
@@ -20,16 +22,23 @@ from router.ratelimit.limiter import Throttle
 from router.settings import Settings
 
 if TYPE_CHECKING:
+    from router.agents.presence import PresenceTracker
     from router.ingest.gateway import CoreGateway
     from router.ingest.receivers import Receivers
 
 EVENTS_KEY = "omniroute.events"
 OUTBOX_KEY = "omniroute.outbox"
+AFTER_COMMIT_KEY = "omniroute.after_commit"
 
 
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
     """Publish `type_` once the session's transaction has committed (never before)."""
     session.info.setdefault(EVENTS_KEY, []).append((type_, data))
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed (e.g. drop a cache)."""
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
 
 
 def wake_outbox(session: AsyncSession) -> None:
@@ -57,6 +66,9 @@ class Core:
     gateway: CoreGateway = field(init=False)
     receivers: Receivers = field(init=False)
     throttle: Throttle = field(init=False)
+    presence: PresenceTracker = field(init=False)
+    # Verified API keys; cleared when agents, memberships or keys change.
+    key_cache: KeyCache = field(default_factory=KeyCache)
     # SQLite has one writer; queueing writers here beats SQLite's sleeping busy handler.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -73,12 +85,19 @@ class Core:
         async with self.write_slot(), self.sessions() as session:
             try:
                 yield session
+                if session.info.get(EVENTS_KEY):
+                    # Who may see each event is read at the end: routing may have moved
+                    # the thread after the event was queued (router/access/events.py).
+                    await stamp_scope(session, session.info[EVENTS_KEY])
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
             events = session.info.pop(EVENTS_KEY, None)
             wake = session.info.pop(OUTBOX_KEY, False)
+            callbacks = session.info.pop(AFTER_COMMIT_KEY, ())
+        for callback in callbacks:
+            callback()
         if wake:
             self.outbox_wakeup.set()
         if events:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from connectors.base import Connector
+from router.agents.endpoints import router as agents
 from router.channels.endpoints import router as channels
 from router.console.endpoints import router as console
 from router.customers.endpoints import router as customers
@@ -14,12 +15,13 @@ from router.ops.inbound_events import router as inbound_events
 from router.ops.keys import router as keys
 from router.ops.media import router as media
 from router.rules.endpoints import router as rules
+from router.teams.endpoints import router as teams
 from router.threads.endpoints import router as threads
 
 
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
     for router in (health, channels, customers, threads, media, events, inbound_events, keys,
-                   rules, console):
+                   rules, agents, teams, console):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())

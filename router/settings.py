@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     upload_quota_files: int = Field(default=20, ge=1)
     upload_quota_bytes: int = Field(default=20_000_000, ge=1)
     upload_channel_bytes: int = Field(default=1024 ** 3, ge=1)
+    # An agent whose live streams have all closed (on every replica) goes offline this long
+    # after the last one closed, unless one opens again: a reload or a flaky network is not
+    # a departure.
+    presence_grace_seconds: float = Field(default=60.0, ge=0)
     log_level: str = "INFO"
     # FastAPI's native OpenTelemetry spans, metrics and logs. Off unless asked for: /metrics
     # already covers the service, and with no provider configured the per-request check cost

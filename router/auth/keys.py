@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.crypto import hash_api_key
-from router.models import ApiKey
+from router.models import Agent, ApiKey, TeamMember
 
 Role = Literal["admin", "supervisor", "agent"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
@@ -23,18 +23,27 @@ class Principal:
     name: str
     role: Role
     key_id: int | None
+    # The agent the key belongs to, and their teams (what they may see: router/access/).
+    agent_id: int | None = None
+    team_ids: frozenset[int] = frozenset()
 
     def at_least(self, role: Role) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def lesser(a: Role, b: Role) -> Role:
+    return a if ROLES.index(a) <= ROLES.index(b) else b
 
 
 def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create_key(session: AsyncSession, name: str, role: Role) -> tuple[ApiKey, str]:
+async def create_key(session: AsyncSession, name: str, role: Role,
+                     agent_id: int | None = None) -> tuple[ApiKey, str]:
     key = new_key()
-    row = ApiKey(name=name, role=role, key_hash=hash_api_key(key), prefix=key[:10])
+    row = ApiKey(name=name, role=role, key_hash=hash_api_key(key), prefix=key[:10],
+                 agent_id=agent_id)
     session.add(row)
     await session.flush()
     return row, key
@@ -59,6 +68,11 @@ class KeyCache:
             self._hits.clear()
         self._hits[digest] = (time.monotonic() + self.TTL, principal)
 
+    def clear(self) -> None:
+        """Forget every key (an agent, a membership or a key changed): the next request of
+        each reads the store again. Other replicas catch up within TTL."""
+        self._hits.clear()
+
 
 async def find_principal(session: AsyncSession, digest: str) -> Principal | None:
     row = await session.scalar(
@@ -67,4 +81,14 @@ async def find_principal(session: AsyncSession, digest: str) -> Principal | None
     if row is None:
         return None
     role: Role = row.role  # type: ignore[assignment]
-    return Principal(name=row.name, role=role, key_id=row.id)
+    if row.agent_id is None:
+        return Principal(name=row.name, role=role, key_id=row.id)
+    agent = await session.get(Agent, row.agent_id)
+    if agent is None or not agent.active:
+        return None  # a deactivated agent's keys stop working with them
+    teams = await session.scalars(
+        select(TeamMember.team_id).where(TeamMember.agent_id == agent.id))
+    # The key never outranks its agent, even after the agent was demoted.
+    agent_role: Role = agent.role  # type: ignore[assignment]
+    return Principal(name=agent.name, role=lesser(role, agent_role), key_id=row.id,
+                     agent_id=agent.id, team_ids=frozenset(teams))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core import Core
@@ -57,9 +57,12 @@ def _search_values(q: str) -> list[str]:
 
 
 async def search(
-    core: Core, session: AsyncSession, q: str | None, cursor: str | None, limit: int
+    core: Core, session: AsyncSession, q: str | None, cursor: str | None, limit: int,
+    scope: ColumnElement[bool] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = select(Customer).where(Customer.merged_into_id.is_(None))
+    if scope is not None:
+        query = query.where(scope)
     if q:
         values = _search_values(q)
         by_identity = select(Identity.customer_id).where(

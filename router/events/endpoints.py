@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisco
 from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
+from router.access.viewer import Viewer, viewer_for
 from router.auth.deps import AgentDep, CoreDep, StreamAgentDep, websocket_principal
 from router.auth.tickets import TICKET_SECONDS, issue_ticket
 from router.errors import Forbidden, ProblemError
@@ -41,7 +42,7 @@ async def ticket(core: CoreDep, principal: AgentDep) -> EventTicketOut:
 @router.get("", summary="Live events (Server-Sent Events)", response_class=StreamingResponse,
             responses=problems(401, 403))
 async def sse(
-    request: Request, _: StreamAgentDep,
+    request: Request, principal: StreamAgentDep,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
     since: Annotated[str | None, Query(max_length=64, description="Resume after this id")] = None,
     types: Annotated[str | None, Query(max_length=500, description="Comma-separated types")] = None,
@@ -50,11 +51,13 @@ async def sse(
 ) -> Response:
     """message.created, message.status, thread.updated, customer.merged, ...; resume with
     Last-Event-ID (or `since`). A `stream.reset` event means: reload, events were missed."""
-    return EventStream(request.app.state.core.bus, last_event_id or since, parse_types(types))
+    core = request.app.state.core
+    return EventStream(core.bus, last_event_id or since, parse_types(types),
+                       viewer_for(principal, core.presence))
 
 
 async def _ws_pump(websocket: WebSocket, subscription: Subscription,
-                   wanted: set[str] | None) -> None:
+                   wanted: set[str] | None, viewer: Viewer) -> None:
     last_id = ""
     while True:
         batch = await subscription.next()
@@ -68,7 +71,7 @@ async def _ws_pump(websocket: WebSocket, subscription: Subscription,
         for event in batch:
             if event.id:
                 last_id = event.id
-            if matches(event, wanted):
+            if viewer.admits(event) and matches(event, wanted):
                 await websocket.send_bytes(event.wire_json())
 
 
@@ -87,11 +90,15 @@ async def websocket(websocket: WebSocket) -> None:
         await websocket.close(code=4000 + exc.status, reason=exc.detail[:120])
         return
     await websocket.accept()
-    bus: EventBus = websocket.app.state.core.bus
+    core = websocket.app.state.core
+    bus: EventBus = core.bus
     subscription = await bus.attach(websocket.query_params.get("since"))
+    viewer = viewer_for(principal, core.presence)
+    viewer.opened()
     # A WebSocket must be read to notice the client's close; the sending runs beside it.
     sender = asyncio.create_task(
-        _ws_pump(websocket, subscription, parse_types(websocket.query_params.get("types"))))
+        _ws_pump(websocket, subscription, parse_types(websocket.query_params.get("types")),
+                 viewer))
     try:
         while not sender.done():
             message = await websocket.receive()
@@ -101,5 +108,6 @@ async def websocket(websocket: WebSocket) -> None:
         pass
     finally:
         subscription.close()
+        viewer.closed()
         sender.cancel()
         await asyncio.gather(sender, return_exceptions=True)

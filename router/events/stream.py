@@ -24,6 +24,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from router.access.viewer import Viewer, viewer_for
 from router.auth.deps import stream_principal
 from router.auth.tickets import TICKET_PARAM
 from router.events.bus import Event, EventBus, Subscription
@@ -112,9 +113,10 @@ async def _write(send: Send, chunk: bytes) -> None:
 
 
 async def stream_events(bus: EventBus, since: str | None, types: set[str] | None,
-                        receive: Receive, send: Send) -> None:
+                        viewer: Viewer, receive: Receive, send: Send) -> None:
     subscription = await bus.attach(since)
     watch: _HangupWatch | None = None
+    viewer.opened()
     try:
         await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
         await _write(send, b": connected\n\n")
@@ -127,7 +129,8 @@ async def stream_events(bus: EventBus, since: str | None, types: set[str] | None
             if batch is None:
                 break
             if batch:
-                chunk = b"".join(_sse(event) for event in batch if matches(event, types))
+                chunk = b"".join(_sse(event) for event in batch
+                                 if viewer.admits(event) and matches(event, types))
             else:
                 chunk = b": keep-alive\n\n"
             if chunk:
@@ -143,6 +146,7 @@ async def stream_events(bus: EventBus, since: str | None, types: set[str] | None
         if watch is not None:
             watch.close()
         subscription.close()
+        viewer.closed()
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -151,11 +155,12 @@ class EventStream(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, bus: EventBus, since: str | None, types: set[str] | None) -> None:
+    def __init__(self, bus: EventBus, since: str | None, types: set[str] | None,
+                 viewer: Viewer) -> None:
         self.status_code = 200
         self.background: BackgroundTask | None = None
         self.raw_headers = HEADERS
-        self._args = (bus, since, types)
+        self._args = (bus, since, types, viewer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await stream_events(*self._args, receive, send)
@@ -174,7 +179,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _accepted(app: Any, scope: Scope) -> tuple[EventBus, str | None, set[str] | None] | None:
+async def _accepted(app: Any, scope: Scope) -> tuple[EventBus, str | None, set[str] | None,
+                                                     Viewer] | None:
     """The stream's arguments when the request is one the route would accept, else None."""
     query = QueryParams(scope["query_string"])
     last_event_id = _header(scope, b"last-event-id")
@@ -193,11 +199,11 @@ async def _accepted(app: Any, scope: Scope) -> tuple[EventBus, str | None, set[s
         return None
     if not principal.at_least("agent"):
         return None
-    return core.bus, since, parse_types(types)
+    return core.bus, since, parse_types(types), viewer_for(principal, core.presence)
 
 
 async def accepted_stream(app: Any, scope: Scope) -> tuple[EventBus, str | None,
-                                                          set[str] | None] | None:
+                                                          set[str] | None, Viewer] | None:
     """For the fast path: the stream's arguments if this is a `GET /v1/events` the route
     would accept; None for any other request (FastAPI then handles it as usual)."""
     if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "GET":

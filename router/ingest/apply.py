@@ -90,7 +90,12 @@ async def apply_items(
         elif isinstance(item, ReachabilityChange):
             await apply_reachability(session, channel, connector, item)
         elif isinstance(item, ActionEvent):
-            queue_event(session, "action.received", _jsonable(dataclasses.asdict(item)))
+            data = _jsonable(dataclasses.asdict(item))
+            # Whose press it was: the live stream shows it only to those who see the thread.
+            identity = await find_identity(session, connector.identity_kind, identity_value(
+                channel, connector, item.external_user_id))
+            data["customer_id"] = identity.customer_id if identity is not None else None
+            queue_event(session, "action.received", data)
         else:
             raise TypeError(f"connector {channel.type} produced an unknown item "
                             f"{type(item).__name__}")

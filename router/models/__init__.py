@@ -1,6 +1,6 @@
 """All tables; importing this module registers every model on Base.metadata."""
 
-from router.models.agents import Agent, Team, TeamMember
+from router.models.agents import Agent, AgentStream, Team, TeamMember
 from router.models.auth import ApiKey
 from router.models.base import Base
 from router.models.cases import Case, CaseEvent, Rule
@@ -15,6 +15,7 @@ from router.models.versions import ConfigVersion
 
 __all__ = [
     "Agent",
+    "AgentStream",
     "ApiKey",
     "Base",
     "BusinessHours",

@@ -20,6 +20,8 @@ class Case(Base):
         Index("ix_cases_queue", "team_id", "queued_at", "priority_rank", "sla_due_at", "id"),
         Index("ix_cases_opened", "opened_at", "id"),
         Index("ix_cases_status_due", "status", "sla_due_at"),
+        # GET /v1/threads?sort=sla_due: threads in their current case's due order.
+        Index("ix_cases_due_thread", "sla_due_at", "thread_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

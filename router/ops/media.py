@@ -12,11 +12,12 @@ from starlette.types import Receive, Scope, Send
 from connectors.base import Attachment, AttachmentGone, AttachmentStream, DeliveryError
 from connectors.downloads import download_headers
 from connectors.fetch import FetchRefused
+from router.access.scope import visible_message
 from router.auth.deps import AgentDep, CoreDep, ReadDep
 from router.channels.service import to_channel
 from router.errors import Gone, NotFound, ProviderUnavailable, UnsafeSource
 from router.ids import IdPath, valid_id
-from router.models import ChannelRow, InboundEvent, Message
+from router.models import ChannelRow, InboundEvent
 from router.openapi_docs import problems
 
 log = logging.getLogger("omniroute.attachments")
@@ -26,7 +27,7 @@ router = APIRouter(tags=["messages"])
 @router.get("/v1/attachments/{attachment_id}", summary="Download an attachment",
             response_class=StreamingResponse, responses=problems(401, 403, 404, 410, 502))
 async def attachment(
-    attachment_id: str, core: CoreDep, session: ReadDep, _: AgentDep
+    attachment_id: str, core: CoreDep, session: ReadDep, principal: AgentDep
 ) -> StreamingResponse:
     """Streams the file from the provider (Telegram getFile, WhatsApp media), cuts it from the
     stored original (e-mail) or reads our own store (web chat); only plain images inline."""
@@ -34,7 +35,7 @@ async def attachment(
     message_id = valid_id(message_part)
     if message_id is None or not index_part.isdigit() or len(index_part) > 4:
         raise NotFound(f"attachment {attachment_id} does not exist")
-    message = await session.get(Message, message_id)
+    message = await visible_message(session, principal, message_id)
     index = int(index_part)
     if message is None or index >= len(message.attachments or []) or message.channel_id is None:
         raise NotFound(f"attachment {attachment_id} does not exist")
@@ -104,9 +105,9 @@ async def _logged(stream: AttachmentStream) -> AsyncIterator[bytes]:
 
 @router.get("/v1/messages/{message_id}/raw", summary="The raw original of an inbound message",
             response_class=Response, responses=problems(401, 404))
-async def raw(message_id: IdPath, session: ReadDep, _: AgentDep) -> Response:
+async def raw(message_id: IdPath, session: ReadDep, principal: AgentDep) -> Response:
     """Exactly what the provider sent (the full e-mail with its quoted history, the JSON update)."""
-    message = await session.get(Message, message_id)
+    message = await visible_message(session, principal, message_id)
     if message is None or message.raw_event_id is None:
         raise NotFound(f"message {message_id} has no stored original")
     event = await session.get(InboundEvent, message.raw_event_id)

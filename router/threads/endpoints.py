@@ -7,14 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from router.access.scope import thread_scope, visible_thread
 from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep
-from router.ids import IdPath, IdQuery
+from router.auth.keys import Principal
+from router.errors import Unprocessable
+from router.ids import IdPath, IdQuery, valid_id
 from router.openapi_docs import problems
 from router.outbox.service import ReplyRequest, queue_reply
 from router.pagination import CursorQuery, LimitQuery, Page
+from router.threads.filters import RoutingFilters, ThreadSort
 from router.threads.schemas import MessageOut, ReplyIn, ThreadOut, ThreadPatch, ThreadStatus
 from router.threads.service import (
-    get_thread,
     list_threads,
     page_messages,
     patch_thread,
@@ -29,48 +32,83 @@ router = APIRouter(prefix="/v1/threads", tags=["threads"])
 @router.get("", summary="List threads", response_model=Page[ThreadOut],
             responses=problems(400, 401, 422))
 async def list_(
-    core: CoreDep, session: ReadDep, _: AgentDep,
+    core: CoreDep, session: ReadDep, principal: AgentDep,
     status_: Annotated[ThreadStatus | None, Query(alias="status")] = None,
     assignee: Annotated[str | None, Query(max_length=200)] = None,
     channel_id: Annotated[str | None, Query(max_length=32)] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
     customer_id: IdQuery = None,
     updated_since: datetime | None = None,
+    team_id: Annotated[str | None, Query(pattern=r"^(none|[0-9]{1,19})$",
+                                         description="A team id, or `none`: unrouted")] = None,
+    assignee_id: Annotated[str | None, Query(
+        pattern=r"^(me|none|[0-9]{1,19})$",
+        description="An agent id, `me` (the key's agent) or `none`: unassigned")] = None,
+    breached: Annotated[bool | None, Query(
+        description="true: the current case has breached an SLA target")] = None,
+    sort: Annotated[ThreadSort, Query(
+        description="`activity` (newest first) or `sla_due` (soonest SLA due first)")] = "activity",
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> dict[str, Any]:
-    """Threads by newest activity first, filtered by status, assignee, channel, tag or customer."""
+    """Threads by newest activity (or SLA due time), filtered by status, team, assignee, SLA
+    breach, channel, tag or customer; only the threads the caller may see."""
+    routing = RoutingFilters(team_id=routing_id(team_id, "team_id", principal),
+                             assignee_id=routing_id(assignee_id, "assignee_id", principal),
+                             breached=breached, sort=sort, scope=thread_scope(principal))
     items, next_cursor = await list_threads(
         core, session, status=status_, assignee=assignee, channel_id=channel_id, tag=tag,
-        customer_id=customer_id, updated_since=updated_since, cursor=cursor, limit=limit)
+        customer_id=customer_id, updated_since=updated_since, cursor=cursor, limit=limit,
+        routing=routing)
     return {"items": items, "next_cursor": next_cursor}
+
+
+def routing_id(raw: str | None, field: str, principal: Principal) -> int | None:
+    """A team or agent id filter: None (any), 0 (none) or the id; `me` is the key's agent."""
+    if raw is None:
+        return None
+    if raw == "none":
+        return 0
+    if raw == "me":
+        if principal.agent_id is None:
+            raise Unprocessable(f"{field}=me needs a key that belongs to an agent", extra={
+                "errors": [{"field": field, "message": "this key belongs to no agent"}]})
+        return principal.agent_id
+    number = valid_id(raw)
+    if number is None:
+        raise Unprocessable(f"{field} is not an id", extra={
+            "errors": [{"field": field, "message": "not an id"}]})
+    return number
 
 
 @router.get("/{thread_id}", summary="Get a thread", response_model=ThreadOut,
             responses=problems(401, 404, 422))
-async def get(thread_id: IdPath, core: CoreDep, session: ReadDep, _: AgentDep) -> dict[str, Any]:
+async def get(thread_id: IdPath, core: CoreDep, session: ReadDep,
+              principal: AgentDep) -> dict[str, Any]:
     """One thread, with the reply windows of its channels."""
-    return await thread_detail(core, session, await get_thread(session, thread_id))
+    return await thread_detail(core, session, await visible_thread(session, principal, thread_id))
 
 
 @router.patch("/{thread_id}", summary="Update a thread", response_model=ThreadOut,
               responses=problems(401, 404, 422))
 async def patch(
-    thread_id: IdPath, body: ThreadPatch, core: CoreDep, session: SessionDep, _: AgentDep
+    thread_id: IdPath, body: ThreadPatch, core: CoreDep, session: SessionDep,
+    principal: AgentDep,
 ) -> dict[str, Any]:
     """Change status, assignee, team, priority or tags."""
-    thread = await patch_thread(session, await get_thread(session, thread_id), body)
+    thread = await patch_thread(session, await visible_thread(session, principal, thread_id),
+                                body)
     return await thread_detail(core, session, thread)
 
 
 @router.get("/{thread_id}/messages", summary="Page a thread's messages",
             response_model=Page[MessageOut], responses=problems(400, 401, 404, 422))
 async def messages(
-    thread_id: IdPath, session: ReadDep, _: AgentDep, cursor: CursorQuery = None,
+    thread_id: IdPath, session: ReadDep, principal: AgentDep, cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> dict[str, Any]:
     """The latest messages (oldest first in the page); `next_cursor` pages further back."""
-    thread = await get_thread(session, thread_id)
+    thread = await visible_thread(session, principal, thread_id)
     items, next_cursor = await page_messages(session, thread, cursor, limit)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -82,7 +120,7 @@ async def reply(
     thread_id: IdPath, body: ReplyIn, core: CoreDep, session: SessionDep, principal: AgentDep
 ) -> dict[str, Any]:
     """Queue a reply on the customer's latest channel (or `channel_id`), or add a note."""
-    thread = await get_thread(session, thread_id)
+    thread = await visible_thread(session, principal, thread_id)
     request = ReplyRequest(
         text=body.text, channel_id=body.channel_id, internal=body.internal,
         attachments=[a.model_dump(mode="json") for a in body.attachments],
@@ -95,6 +133,7 @@ async def reply(
 
 @router.post("/{thread_id}/typing", summary="Tell the customer an agent is typing",
              status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 404))
-async def typing(thread_id: IdPath, core: CoreDep, session: ReadDep, _: AgentDep) -> None:
+async def typing(thread_id: IdPath, core: CoreDep, session: ReadDep,
+                 principal: AgentDep) -> None:
     """Shows a typing indicator on channels that have one (web chat)."""
-    await notify_typing(core, session, await get_thread(session, thread_id))
+    await notify_typing(core, session, await visible_thread(session, principal, thread_id))

@@ -17,4 +17,4 @@ async def customer_typing(core: Core, channel: Channel, external_user_id: str) -
     identity, customer, thread = found
     await core.bus.publish([("customer.typing", {
         "thread_id": thread.id, "customer_id": customer.id, "channel_id": channel.id,
-        "identity_id": identity.id})])
+        "identity_id": identity.id, "team_id": thread.team_id, "assignee_id": thread.assignee_id})])

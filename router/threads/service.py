@@ -15,6 +15,7 @@ from router.errors import NotFound
 from router.models import Customer, Message, Thread
 from router.models.base import utcnow
 from router.pagination import cursor_id, decode_cursor, split_page
+from router.threads.filters import RoutingFilters, narrow, page_by_due
 from router.threads.schemas import ThreadPatch
 from router.threads.views import message_view, thread_view
 
@@ -37,7 +38,9 @@ async def list_threads(
     core: Core, session: AsyncSession, *, status: str | None, assignee: str | None,
     channel_id: str | None, tag: str | None, customer_id: int | None,
     updated_since: datetime | None, cursor: str | None, limit: int,
+    routing: RoutingFilters | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    routing = routing or RoutingFilters()
     query = select(Thread).where(Thread.hidden.is_(False))
     if status:
         query = query.where(Thread.status == status)
@@ -61,6 +64,10 @@ async def list_threads(
         else:
             query = query.where(text("threads.tags @> CAST(:tag AS jsonb)")
                                 .bindparams(tag=f'["{_json_escape(tag)}"]'))
+    query = narrow(query, routing, core.sqlite)
+    if routing.sort == "sla_due":
+        rows, next_cursor = await page_by_due(session, query, cursor, limit)
+        return await _with_windows(core, session, rows), next_cursor
     if cursor:
         at_raw, last_id = decode_cursor(cursor, 2)
         at = _cursor_time(at_raw)
@@ -69,9 +76,13 @@ async def list_threads(
     rows = list(await session.scalars(
         query.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit + 1)))
     rows, next_cursor = split_page(rows, limit, lambda t: [t.last_message_at.isoformat(), t.id])
+    return await _with_windows(core, session, rows), next_cursor
+
+
+async def _with_windows(core: Core, session: AsyncSession,
+                        rows: list[Thread]) -> list[dict[str, Any]]:
     windows = await reply_windows(core, session, {r.customer_id for r in rows})
-    return [{**thread_view(r), "reply_windows": windows.get(r.customer_id, [])}
-            for r in rows], next_cursor
+    return [{**thread_view(r), "reply_windows": windows.get(r.customer_id, [])} for r in rows]
 
 
 def _json_escape(value: str) -> str:

@@ -10,9 +10,13 @@ from urllib.parse import urlsplit
 import httpx
 from fastapi import FastAPI
 
+from router.access.viewer import viewer_for
+from router.auth.keys import Principal
 from router.events.bus import PENDING_LIMIT, SLOW_REASON, Event, InProcessBus
 from router.events.stream import stream_events
 from tests.omni import ADMIN_KEY, OmniServer
+
+ADMIN_VIEW = viewer_for(Principal(name="admin", role="admin", key_id=None), None)
 
 
 async def _publish(bus: InProcessBus, count: int) -> None:
@@ -81,7 +85,7 @@ async def test_a_stream_too_slow_to_keep_up_is_closed_with_a_note() -> None:
         await asyncio.Event().wait()
         return {"type": "http.disconnect"}
 
-    stream = asyncio.create_task(stream_events(bus, None, None, receive, send))
+    stream = asyncio.create_task(stream_events(bus, None, None, ADMIN_VIEW, receive, send))
     await asyncio.sleep(0.05)
     await _publish(bus, 1)
     await asyncio.sleep(0.05)

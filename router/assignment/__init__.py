@@ -1,0 +1,1 @@
+# Placeholder on branch agents only: the lead merges the real module from branch cases.
