@@ -102,7 +102,8 @@ async function changePresence(status) {
 
 // ---- inbox -------------------------------------------------------------------------------
 function filters() {
-  const params = { status: store.status, team_id: store.team, sort: "sla_due", limit: 200 };
+  const params = { status: store.status, team_id: store.team, sort: "sla_due", limit: 200,
+    breached: store.breached ? "true" : "" };
   if (store.view === "mine") params.assignee_id = "me";
   if (store.view === "unassigned" || store.view === "queue") params.assignee_id = "none";
   return params;
@@ -363,6 +364,10 @@ for (const button of document.querySelectorAll("[data-view]")) {
 }
 el.team.addEventListener("change", () => { store.team = el.team.value; loadInbox(); });
 el.status.addEventListener("change", () => { store.status = el.status.value; loadInbox(); });
+$("#breached-filter").addEventListener("change", (event) => {
+  store.breached = event.target.checked;
+  loadInbox();
+});
 el.inbox.addEventListener("click", (event) => {
   const item = event.target.closest("li[data-id]");
   if (item) openThread(Number(item.dataset.id), { focusList: false });

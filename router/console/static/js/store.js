@@ -16,6 +16,7 @@ export class Store {
     this.view = "mine";
     this.team = "";
     this.status = "open";
+    this.breached = false;
     this.threads = [];
     this.byId = new Map();
     this.selectedId = null;
