@@ -37,6 +37,7 @@ from bench.servers import (
 )
 from bench.workload import Target
 
+RAW = "bench.raw_baseline_app"
 FULL = {"wrk_seconds": 8, "connections": 64, "users": 1000, "rate": 500, "rate_low": 100,
         "rate_seconds": 10, "replies_per_thread": 1, "reply_concurrency": 32,
         "scale": [(1_000, 10_000), (100_000, 1_000_000)], "read_samples": 1000, "read_rounds": 10,
@@ -61,16 +62,17 @@ def ingest(kind: str, cfg: dict[str, Any], provider: HttpServer) -> dict[str, An
     secs, conns, users = cfg["wrk_seconds"], cfg["connections"], cfg["users"]
     bare = Target("baseline", "bench", "")
 
-    def baseline(label: str) -> dict[str, Any]:
-        server = start_baseline(store, f"baseline-{kind}")
+    def baseline(label: str, module: str = "bench.baseline_app") -> dict[str, Any]:
+        server = start_baseline(store, f"{label}-{kind}", module)
         try:
             measure.run_wrk(server, bare, f"{label}w{run}", 2, conns, users)
             return measure.run_wrk(server, bare, f"{label}{run}", secs, conns, users)
         finally:
             server.stop()
 
-    log(f"{kind}: baseline (one insert per request)")
+    log(f"{kind}: baselines (one insert per request: SQLAlchemy, then the raw driver)")
     out["baseline_before"] = baseline("b1")
+    out["raw_baseline_before"] = baseline("rb1", RAW)
     server = start_omniroute(store, f"omniroute-{kind}")
     try:
         channel_id, secret = create_api_channel(server, "bench bot", provider.base + "/cb")
@@ -116,9 +118,37 @@ def ingest(kind: str, cfg: dict[str, Any], provider: HttpServer) -> dict[str, An
         out["rss_mb"] = server.rss_mb()
     finally:
         server.stop()
-    log(f"{kind}: baseline again")
+    out["workers_process"] = workers_process(kind, cfg, store, provider, run)
+    log(f"{kind}: baselines again")
     out["baseline_after"] = baseline("b2")
+    out["raw_baseline_after"] = baseline("rb2", RAW)
     store.drop()
+    return out
+
+
+def workers_process(kind: str, cfg: dict[str, Any], store: Store, provider: HttpServer,
+                    run: str) -> dict[str, Any]:
+    """The same API-channel throughput and latency with `serve --workers-process`: the
+    server's loop only acknowledges, the child process processes (the second core)."""
+    out: dict[str, Any] = {"store": kind, "workers_process": True}
+    secs, conns, users = cfg["wrk_seconds"], cfg["connections"], cfg["users"]
+    server = start_omniroute(store, f"omniroute-wp-{kind}", "--workers-process")
+    try:
+        channel_id, secret = create_api_channel(server, "bench bot wp", provider.base + "/cb")
+        api = Target("api", channel_id, secret)
+        log(f"{kind}: worker process: wrk {secs}s at {conns} connections")
+        measure.run_wrk(server, api, f"pw{run}", 2, conns, users)
+        measure.wait_drained(store, 120)
+        out["omniroute"] = measure.run_wrk(server, api, f"p{run}", secs, conns, users)
+        out["drain_seconds"] = measure.wait_drained(store, 300)
+        out["outcome"] = measure.ingest_outcome(store, channel_id, f"p{run}")
+        log(f"{kind}: worker process: fixed rate {cfg['rate']}/s for {cfg['rate_seconds']}s")
+        out["latency"] = measure.fixed_rate(server, api, f"pl{run}", cfg["rate"],
+                                            cfg["rate_seconds"], users)
+        measure.wait_drained(store, 120)
+        out["latency_outcome"] = measure.ingest_outcome(store, channel_id, f"pl{run}")
+    finally:
+        server.stop(timeout=40)
     return out
 
 

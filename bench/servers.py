@@ -157,17 +157,19 @@ class HttpServer(Process):
         raise RuntimeError(f"{self.name} not ready in {timeout}s:\n{self.tail()}")
 
 
-def start_omniroute(store: Store, name: str) -> HttpServer:
+def start_omniroute(store: Store, name: str, *args: str) -> HttpServer:
+    """`omniroute serve` (with `--workers-process`: its workers in a child process)."""
     port = free_port()
     server = HttpServer(name, [str(BIN / "omniroute"), "serve", "--host", "127.0.0.1",
-                               "--port", str(port)], port, store.env())
+                               "--port", str(port), *args], port, store.env())
     server.wait_ready()
     return server
 
 
-def start_baseline(store: Store, name: str) -> HttpServer:
+def start_baseline(store: Store, name: str, module: str = "bench.baseline_app") -> HttpServer:
+    """The SQLAlchemy one-insert baseline, or (module bench.raw_baseline_app) the raw one."""
     port = free_port()
-    server = HttpServer(name, [sys.executable, "-m", "bench.baseline_app", "--port", str(port)],
+    server = HttpServer(name, [sys.executable, "-m", module, "--port", str(port)],
                         port, store.env())
     server.wait_ready("/healthz")
     return server

@@ -1,4 +1,9 @@
-"""Alembic environment: async engines for SQLite and PostgreSQL alike."""
+"""Alembic environment: async engines for SQLite and PostgreSQL alike.
+
+On PostgreSQL the whole run holds a session advisory lock, so replicas (or Jobs) that
+migrate at the same moment take turns: the first applies the revisions, the others then find
+the schema at head and do nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from router.migrate import MIGRATION_LOCK_KEY
 from router.models import Base
 
 config = context.config
@@ -31,10 +37,25 @@ async def _online() -> None:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
+            postgresql = connection.dialect.name == "postgresql"
             if connection.dialect.name == "sqlite":
                 await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-            await connection.run_sync(_run)
-            await connection.commit()
+            if postgresql:
+                # Session-level, taken outside the migration's transaction and committed at
+                # once, so the wait for it never holds a snapshot of the old schema.
+                await connection.exec_driver_sql(
+                    f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+                await connection.commit()
+            try:
+                await connection.run_sync(_run)
+                await connection.commit()
+            finally:
+                if postgresql:
+                    # After a failed revision the transaction is aborted; unlock outside it.
+                    await connection.rollback()
+                    await connection.exec_driver_sql(
+                        f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                    await connection.commit()
     finally:
         await engine.dispose()
 

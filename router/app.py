@@ -12,11 +12,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.types import Receive, Scope, Send
 
 from connectors.registry import load_connectors
 from router.access_log import install_redaction
 from router.agents.presence import PresenceTracker
+from router.assignment.overflow import run_overflow
 from router.core import Core
 from router.crypto import SecretBox
 from router.db import create_engine, session_factory, sqlite_file
@@ -38,6 +41,13 @@ from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
 from router.sqlite_loop import Checkpointer
+from router.worker_link import (
+    WAKE_INBOUND,
+    WAKE_OUTBOX,
+    ServerLink,
+    WorkerBus,
+    stop_worker_process,
+)
 
 log = logging.getLogger("omniroute")
 KEY_CHECK = "secret_key_check"
@@ -48,10 +58,13 @@ GC_YOUNG_THRESHOLD = 5_000
 async def _check_secret_key(core: Core) -> None:
     """Refuse to start with a key other than the one the stored secrets were sealed with."""
     async with core.unit() as session:
-        row = await session.get(ServiceMeta, KEY_CHECK)
-        if row is None:
-            session.add(ServiceMeta(key=KEY_CHECK, value=core.box.check_value))
-        elif row.value != core.box.check_value:
+        # Replicas starting at once on a new database race to record it: the first wins,
+        # the others compare against what it wrote.
+        insert = (sqlite_insert if core.sqlite else pg_insert)(ServiceMeta)
+        await session.execute(insert.values(key=KEY_CHECK, value=core.box.check_value)
+                              .on_conflict_do_nothing(index_elements=["key"]))
+        row = await session.get(ServiceMeta, KEY_CHECK, populate_existing=True)
+        if row is None or row.value != core.box.check_value:
             raise SecretKeyMismatch(
                 "OMNIROUTE_SECRET_KEY is not the key this database was set up with; channel "
                 "secrets cannot be decrypted. Restore the original key (embedded installs keep "
@@ -77,6 +90,17 @@ def _bus(settings: Settings) -> EventBus:
         return RedisBus(settings.redis_url, stream=settings.redis_stream,
                         maxlen=settings.redis_stream_maxlen)
     return InProcessBus(settings.event_buffer_size)
+
+
+async def _join_server(app: FastAPI, core: Core, link: WorkerBus) -> None:
+    """The worker process: the server's wake-ups set this process's worker events."""
+    def wake(kind: bytes) -> None:
+        (core.inbound_wakeup if kind == WAKE_INBOUND else core.outbox_wakeup).set()
+
+    link.on_wake = wake
+    if link is not core.bus:
+        await link.start()
+    app.state.worker_link = link
 
 
 def _telemetry(settings: Settings) -> dict[str, Any]:
@@ -115,16 +139,23 @@ def create_app(settings: Settings | None = None) -> Omniroute:
     settings = settings or Settings()
     install_redaction()
     connectors = load_connectors()
-    metrics = Metrics()
+    metrics = Metrics(sorted(connectors))
+    logging.getLogger("omniroute.access").setLevel(
+        logging.NOTSET if settings.access_log else logging.WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret_key = resolve_secret_key(settings.secret_key, settings.database_url)
         engine = create_engine(settings.database_url, settings.database_pool_size,
                                settings.database_max_overflow)
+        # In a worker process: its events go to the server unless Redis carries them.
+        worker_link = (WorkerBus(settings.worker_link_fd)
+                       if settings.worker_link_fd is not None else None)
+        bus: EventBus = (worker_link if worker_link is not None and not settings.redis_url
+                         else _bus(settings))
         core = Core(settings=settings, secret_key=secret_key, engine=engine,
                     sessions=session_factory(engine, write=True),
-                    reads=session_factory(engine, write=False), bus=_bus(settings),
+                    reads=session_factory(engine, write=False), bus=bus,
                     connectors=connectors, box=SecretBox(secret_key), metrics=metrics)
         core.gateway = CoreGateway(core)
         core.receivers = Receivers(core)
@@ -141,6 +172,14 @@ def create_app(settings: Settings | None = None) -> Omniroute:
             if checkpointer is not None:
                 checkpointer.start()
             await core.bus.start()
+            if worker_link is not None:
+                await _join_server(app, core, worker_link)
+            if settings.server_link_fd is not None:
+                server_link = ServerLink(settings.server_link_fd, core.bus.publish)
+                await server_link.start()
+                core.wake_elsewhere = lambda kind: server_link.wake(
+                    WAKE_INBOUND if kind == "inbound" else WAKE_OUTBOX)
+                app.state.server_link = server_link
             await core.gateway.start()
             await core.presence.start()
             for connector in connectors.values():
@@ -149,11 +188,17 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["inbound"] = asyncio.create_task(run_inbound_worker(core),
                                                               name="omniroute-inbound")
                 core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
+                core.workers["overflow"] = asyncio.create_task(run_overflow(core),
+                                                               name="omniroute-overflow")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
                 settle_heap()
             yield
         finally:
+            worker_process = getattr(app.state, "worker_process", None)
+            if worker_process is not None:
+                # First, while this server still takes the events it sends on its way out.
+                await asyncio.to_thread(stop_worker_process, worker_process)
             await core.receivers.stop_all()
             for task in core.workers.values():
                 task.cancel()
@@ -165,6 +210,10 @@ def create_app(settings: Settings | None = None) -> Omniroute:
             await core.gateway.stop()
             await core.bus.stop()
             await core.throttle.close()
+            if worker_link is not None and worker_link is not core.bus:
+                await worker_link.stop()
+            if getattr(app.state, "server_link", None) is not None:
+                await app.state.server_link.stop()
             for connector in connectors.values():
                 with contextlib.suppress(Exception):
                     await connector.close()

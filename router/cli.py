@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import subprocess
 import sys
 
 from router.settings import Settings
+from router.worker_link import stop_worker_process
+
+# `omniroute migrate --check` (and `serve`) exit with this when the schema is not current.
+SCHEMA_NOT_CURRENT = 3
 
 
 def _migrate(settings: Settings) -> None:
@@ -24,25 +27,97 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from router.app import create_app
     from router.db import is_sqlite
 
-    if is_sqlite(settings.database_url):
-        # The embedded store is ours to keep current; server stores are migrated on purpose.
-        # In a child process (`omniroute migrate`, same environment): Alembic and the
-        # migration scripts would otherwise stay loaded in the worker, ~10 MB of its memory.
+    # In a child process (`omniroute migrate`, same environment): Alembic and the migration
+    # scripts would otherwise stay loaded in the server, ~10 MB of its memory.
+    if is_sqlite(settings.database_url) or args.migrate or settings.migrate_on_start:
+        # The embedded store is ours to keep current; a server store only when asked (under
+        # PostgreSQL's advisory lock, so replicas starting at once take turns).
         migrated = subprocess.run([sys.executable, "-m", "router.cli", "migrate"],
                                   check=False, stdout=subprocess.DEVNULL)
         if migrated.returncode != 0:
-            print("omniroute: migrating the embedded database failed (see above)",
-                  file=sys.stderr)
+            print("omniroute: migrating the database failed (see above)", file=sys.stderr)
             return migrated.returncode
+    else:
+        # A server store is migrated on purpose (a Job, `omniroute migrate`): say so in one
+        # line instead of dying on the first missing table.
+        checked = subprocess.run([sys.executable, "-m", "router.cli", "migrate", "--check"],
+                                 check=False, stdout=subprocess.DEVNULL)
+        if checked.returncode != 0:
+            return checked.returncode
+    worker: subprocess.Popen[bytes] | None = None
+    if args.workers_process or settings.workers_process:
+        settings, worker = _spawn_worker(settings)
     app = create_app(settings)
     app.settle_heap_after_start = True
-    uvicorn.run(app, host=args.host, port=args.port,
-                log_level=settings.log_level.lower(), proxy_headers=True,
-                timeout_graceful_shutdown=10)
+    # Stopped by the app's shutdown: uvicorn re-raises SIGTERM once it is done, so nothing
+    # after uvicorn.run would run.
+    app.state.worker_process = worker
+    try:
+        # Our logging (router/logs.py) instead of uvicorn's; its access log would print query
+        # strings, ours (router/middleware.py) prints the route and the request id.
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
+                    log_level=settings.log_level.lower(), proxy_headers=True,
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+    finally:
+        if worker is not None:
+            stop_worker_process(worker)
     return 0
 
 
-def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
+def _spawn_worker(settings: Settings) -> tuple[Settings, subprocess.Popen[bytes]]:
+    """Start `omniroute worker` joined to this server by a socket (router/worker_link.py)."""
+    import os
+    import socket
+
+    ours, theirs = socket.socketpair()
+    env = {**os.environ, "OMNIROUTE_WORKER_LINK_FD": str(theirs.fileno()),
+           "OMNIROUTE_WORKERS_PROCESS": "false"}
+    worker = subprocess.Popen([sys.executable, "-m", "router.cli", "worker"], env=env,
+                              pass_fds=(theirs.fileno(),))
+    theirs.close()
+    server = settings.model_copy(update={"run_workers": False,
+                                         "server_link_fd": ours.detach()})
+    return server, worker
+
+
+def cmd_worker(_: argparse.Namespace, settings: Settings) -> int:
+    """The workers without an HTTP server: beside `serve --workers-process`, or on its own
+    (API-only replicas wake it through Redis)."""
+    asyncio.run(_run_worker(settings.model_copy(update={"run_workers": True})))
+    return 0
+
+
+async def _run_worker(settings: Settings) -> None:
+    import signal
+
+    from router.app import create_app
+
+    app = create_app(settings)
+    app.settle_heap_after_start = True
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with app.router.lifespan_context(app):
+        link = getattr(app.state, "worker_link", None)
+        waits = [asyncio.create_task(stop.wait())]
+        if link is not None:  # the server went away: nothing left to work for
+            waits.append(asyncio.create_task(link.server_gone.wait()))
+        _done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.check:
+        from router.migrate import schema_problem
+
+        problem = schema_problem(settings.database_url)
+        if problem is not None:
+            print(f"omniroute: {problem}", file=sys.stderr)
+            return SCHEMA_NOT_CURRENT
+        print("database is at the latest schema")
+        return 0
     _migrate(settings)
     print("database is at the latest schema")
     return 0
@@ -96,11 +171,22 @@ def cmd_openapi(_: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omniroute", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="migrate the embedded database and serve")
+    serve = sub.add_parser(
+        "serve", help="migrate the embedded database (or check a server one) and serve")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--migrate", action="store_true",
+                       help="migrate a server database first (under PostgreSQL's advisory "
+                            "lock; same as OMNIROUTE_MIGRATE_ON_START=true)")
     serve.set_defaults(func=cmd_serve)
+    serve.add_argument("--workers-process", action="store_true",
+                       help="run the workers in a child process (the second core processes, "
+                            "this one answers; same as OMNIROUTE_WORKERS_PROCESS=true)")
+    worker = sub.add_parser("worker", help="run the workers without an HTTP server")
+    worker.set_defaults(func=cmd_worker)
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("--check", action="store_true",
+                         help="only say whether the schema is current (exit 3 if not)")
     migrate.set_defaults(func=cmd_migrate)
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -119,10 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every plugin and context at INFO; only its warnings are news to an operator.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    from router.logs import configure
+
+    configure(settings.log_level, settings.log_format)
     result: int = args.func(args, settings)
     return result
 

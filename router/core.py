@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 EVENTS_KEY = "omniroute.events"
 OUTBOX_KEY = "omniroute.outbox"
 AFTER_COMMIT_KEY = "omniroute.after_commit"
+OVERFLOW_KEY = "omniroute.overflow"
 
 
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
@@ -60,8 +61,12 @@ class Core:
     # Wake-ups for the workers; any replica's writes also get picked up by polling.
     inbound_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # A case started waiting in a queue: the overflow timer looks for its new earliest moment.
+    overflow_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     started_at: float = field(default_factory=time.monotonic)
     workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    # Wakes the workers of a separate worker process ("inbound" / "outbox"), if there is one.
+    wake_elsewhere: Callable[[str], None] | None = None
     # Set right after construction by the app's lifespan (they need the core themselves).
     gateway: CoreGateway = field(init=False)
     receivers: Receivers = field(init=False)
@@ -96,10 +101,15 @@ class Core:
             events = session.info.pop(EVENTS_KEY, None)
             wake = session.info.pop(OUTBOX_KEY, False)
             callbacks = session.info.pop(AFTER_COMMIT_KEY, ())
+            overflow = session.info.pop(OVERFLOW_KEY, False)
         for callback in callbacks:
             callback()
         if wake:
             self.outbox_wakeup.set()
+            if self.wake_elsewhere is not None:
+                self.wake_elsewhere("outbox")
+        if overflow:
+            self.overflow_wakeup.set()
         if events:
             await self.bus.publish(events)
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import event, make_url
+from sqlalchemy import event, exc, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +17,26 @@ from sqlalchemy.ext.asyncio import (
 
 from router.sqlite_loop import LoopConnection, connector
 from router.text import clean_value
+
+# SQLSTATE classes of a server that is gone or going: connection exceptions, shutting down /
+# cannot connect now (57P01-57P03), and too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (not a bad statement)."""
+    if isinstance(error, (OSError, exc.TimeoutError, exc.InterfaceError)):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        state = str(getattr(error.orig, "sqlstate", "") or "")
+        if state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        return isinstance(error.orig, OSError) or type(error.orig).__name__ in {
+            "ConnectionDoesNotExistError", "ConnectionFailureError", "CannotConnectNowError",
+            "InterfaceError"}
+    return False
 
 
 def is_sqlite(url: str) -> bool:

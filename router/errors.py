@@ -92,5 +92,16 @@ class ProviderUnavailable(ProblemError):
     status, slug, title = 502, "provider-unavailable", "Provider unavailable"
 
 
+class ServiceUnavailable(ProblemError):
+    """A dependency (the database) cannot be reached: nothing was stored, try again."""
+
+    status, slug, title = 503, "unavailable", "Service unavailable"
+    retry_after_seconds = 1
+
+    def headers(self) -> dict[str, str]:
+        # Providers and clients back off instead of hammering a store that is away.
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
 class SecretKeyMismatch(RuntimeError):
     """Stored secrets were encrypted with another OMNIROUTE_SECRET_KEY."""

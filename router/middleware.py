@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import problem_body
+from router.logs import access, begin_request
 from router.metrics import Metrics
 from router.ratelimit.webhooks import WebhookThrottle
 
@@ -162,16 +163,20 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500
+        rid = begin_request(scope["headers"]).encode()
 
         async def wrapped(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid)]
             await send(message)
 
         try:
             await self.app(scope, receive, wrapped)
         finally:
             route: Any = scope.get("route")
-            self.metrics.observe_request(scope["method"], getattr(route, "path", "unmatched"),
-                                         status, time.perf_counter() - started)
+            path = getattr(route, "path", "unmatched")
+            seconds = time.perf_counter() - started
+            self.metrics.observe_request(scope["method"], path, status, seconds)
+            access(scope["method"], path, status, seconds)

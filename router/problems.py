@@ -13,7 +13,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from connectors.base import WebhookRejected
-from router.errors import ProblemError, problem_body
+from router.db import database_unavailable
+from router.errors import ProblemError, ServiceUnavailable, problem_body
 
 log = logging.getLogger("omniroute.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -38,6 +39,20 @@ def internal_body() -> dict[str, Any]:
                         "the server failed; the error was logged")
 
 
+def unavailable_problem() -> ServiceUnavailable:
+    return ServiceUnavailable("the database is unavailable; retry shortly")
+
+
+def retry_after_header(exc: ProblemError) -> list[tuple[bytes, bytes]]:
+    """The answer's extra headers (Retry-After on a 429 or 503) as raw ASGI pairs."""
+    return [(name.lower().encode(), value.encode()) for name, value in exc.headers().items()]
+
+
+def _problem_json(exc: ProblemError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON,
+                        headers=exc.headers() or None)
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
@@ -48,8 +63,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON,
-                            headers=exc.headers())
+        return _problem_json(exc)
 
     @app.exception_handler(WebhookRejected)
     async def _rejected(_: Request, exc: WebhookRejected) -> JSONResponse:
@@ -82,5 +96,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            log.warning("%s %s: the database is unavailable (%s)", request.method,
+                        request.url.path, type(exc).__name__)
+            return _problem_json(unavailable_problem())
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(internal_body(), status_code=500, media_type=PROBLEM_JSON)

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from connectors.base import Connector
 from router.agents.endpoints import router as agents
+from router.assignment.endpoints import router as assignment
+from router.cases.endpoints import router as cases
 from router.channels.endpoints import router as channels
 from router.console.endpoints import router as console
 from router.customers.endpoints import router as customers
@@ -20,8 +22,8 @@ from router.threads.endpoints import router as threads
 
 
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
-    for router in (health, channels, customers, threads, media, events, inbound_events, keys,
-                   rules, agents, teams, console):
+    for router in (health, channels, customers, threads, cases, assignment, media, events,
+                   inbound_events, keys, rules, agents, teams, console):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())

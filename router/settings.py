@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +23,9 @@ class Settings(BaseSettings):
     # Public base URL of this service; webhook URLs and Telegram setWebhook use it.
     public_url: str | None = None
 
+    # `serve` migrates a server database itself (under an advisory lock) instead of refusing
+    # to start on an old schema; the embedded SQLite database is always migrated.
+    migrate_on_start: bool = False
     # PostgreSQL connections per replica: the pool, and how far it may grow under bursts.
     database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=20, ge=0)
@@ -36,10 +41,19 @@ class Settings(BaseSettings):
     # adds an empty claim per wake-up (bench/NOTES.md, third pass): raise it for many busy
     # channels whose batches wait on the database more than on this process's CPU.
     ingest_concurrency: int = Field(default=1, ge=1)
+    # A customer writing within this long of a case's resolution reopens it; later, a new
+    # case starts (SUPPORT_PRACTICE: reopen rate is one of the headline numbers).
+    reopen_window_seconds: int = Field(default=7 * 86_400, ge=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
     outbox_concurrency: int = Field(default=32, ge=1)
+    # Added to a claim's lease beyond the sends' own timeouts: how long a reply claimed by a
+    # replica that died (kill -9, lost node) waits before another replica retries it.
+    outbox_lease_slack_seconds: float = Field(default=30.0, gt=0)
+    # Consecutive failed attempts of one reply after which its channel shows unhealthy (the
+    # next successful send clears it).
+    outbox_unhealthy_after_attempts: int = Field(default=2, ge=1)
     send_timeout_seconds: float = Field(default=30.0, gt=0)
     # How many live events a replica keeps for clients resuming with Last-Event-ID.
     event_buffer_size: int = Field(default=10_000, ge=100)
@@ -62,7 +76,19 @@ class Settings(BaseSettings):
     # after the last one closed, unless one opens again: a reload or a flaky network is not
     # a departure.
     presence_grace_seconds: float = Field(default=60.0, ge=0)
+    # `serve --workers-process` runs the workers in a child process (router/worker_link.py).
+    workers_process: bool = False
+    # Set by `serve --workers-process` for itself and its child (the socket joining them).
+    server_link_fd: int | None = None
+    worker_link_fd: int | None = None
     log_level: str = "INFO"
+    # auto: readable text when stdout is a terminal, one JSON object per line otherwise.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # One line per HTTP request (method, route, status, duration, request id; never the
+    # query string) at INFO.
+    access_log: bool = True
+    # On SIGTERM: how long in-flight requests may take before the server closes them.
+    shutdown_grace_seconds: int = Field(default=10, ge=1)
     # FastAPI's native OpenTelemetry spans, metrics and logs. Off unless asked for: /metrics
     # already covers the service, and with no provider configured the per-request check cost
     # about a sixth of a webhook request's CPU (bench/NOTES.md).

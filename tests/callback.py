@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,10 @@ class CallbackServer:
     # Status codes to answer with, in order, before answering 200.
     script: list[int] = field(default_factory=list)
     url: str = ""
+    # Seconds each accepted delivery takes to answer (keeps some sends in flight).
+    delay: float = 0.0
+    # 0: any free port; a restarted server passes its old one (a provider back at its address).
+    port: int = 0
     _runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -33,6 +38,8 @@ class CallbackServer:
             headers = {"Retry-After": "0"} if status == 429 else {}
             return web.json_response({"error": "scripted"}, status=status, headers=headers)
         payload = json.loads(body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.received.append(payload)
         return web.json_response({"external_message_id": f"bot-{payload['message_id']}"})
 
@@ -41,11 +48,12 @@ class CallbackServer:
         app.router.add_post("/callback", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/callback"
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{self.port}/callback"
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None

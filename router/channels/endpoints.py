@@ -122,6 +122,6 @@ async def _provider_setup(core: Core, row: ChannelRow) -> None:
         await core.connector(row.type).on_channel_saved(channel, core.settings.public_url)
     except Exception as exc:
         # The channel is saved either way; its health tells the admin what the provider said.
-        log.warning("provider set-up for channel %s failed: %r", row.id, exc)
+        log.warning("provider set-up for channel %s failed: %s", row.id, type(exc).__name__)
         row.health, row.health_reason = "unhealthy", f"provider set-up failed: {exc}"
     await core.receivers.restart(channel)

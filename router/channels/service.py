@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connectors.base import Channel, Connector
 from router.core import Core
 from router.errors import NotFound, Unprocessable
-from router.models import ChannelRow
+from router.ids import MAX_ID
+from router.models import ChannelRow, Team
 from router.models.base import utcnow
 
 CACHE_SECONDS = 5.0
@@ -41,13 +42,36 @@ def _validation_problem(exc: ValidationError) -> Unprocessable:
     return Unprocessable(f"invalid channel config: {fields}", extra={"errors": errors})
 
 
+# Config keys of every channel, whatever its type: the core's, not the connector's.
+DEFAULT_TEAM = "default_team_id"
+
+
 def validate_config(connector: Connector, config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(config)
+    default_team = config.pop(DEFAULT_TEAM, None)
     try:
         model = connector.config_model.model_validate(config)
     except ValidationError as exc:
         raise _validation_problem(exc) from None
     dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
+    if default_team is not None:
+        if isinstance(default_team, bool) or not isinstance(default_team, int) or not (
+                0 < default_team <= MAX_ID):
+            raise Unprocessable(
+                "invalid channel config: config.default_team_id must be a team id",
+                extra={"errors": [{"field": "config.default_team_id",
+                                   "message": "not a team id"}]})
+        dumped[DEFAULT_TEAM] = default_team
     return dumped
+
+
+async def check_default_team(session: AsyncSession, config: dict[str, Any]) -> None:
+    """New cases on the channel that no rule routes go to this team: it must exist."""
+    team_id = config.get(DEFAULT_TEAM)
+    if team_id is not None and await session.get(Team, team_id) is None:
+        raise Unprocessable(
+            f"invalid channel config: team {team_id} (config.default_team_id) does not exist",
+            extra={"errors": [{"field": "config.default_team_id", "message": "unknown team"}]})
 
 
 def split_secrets(
@@ -110,6 +134,7 @@ async def create(
         if not config.get(key)
     }
     full = validate_config(connector, {**config, **generated})
+    await check_default_team(session, full)
     public, sealed = split_secrets(connector, full)
     row = ChannelRow(id=new_channel_id(), type=type_, name=name, config=public,
                      secrets_sealed=core.box.seal(sealed) if sealed else None)
@@ -128,6 +153,9 @@ async def update(
         connector = core.connector(row.type)
         current = to_channel(core, row).config
         full = validate_config(connector, {**current, **config})
+        if config.get(DEFAULT_TEAM) is None and DEFAULT_TEAM in config:
+            full.pop(DEFAULT_TEAM, None)  # null clears it
+        await check_default_team(session, full)
         public, sealed = split_secrets(connector, full)
         row.config = public
         row.secrets_sealed = core.box.seal(sealed) if sealed else None

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.cases.merge import fold_cases, unfold_cases
 from router.core import queue_event
 from router.customers.repository import live_customer, thread_of
 from router.errors import Conflict, NotFound, Unprocessable
@@ -24,7 +25,8 @@ from router.models.base import utcnow
 from router.threads.views import thread_view
 
 THREAD_FIELDS = ("status", "assignee", "team", "priority", "tags", "last_message_at",
-                 "last_inbound_at", "last_inbound_channel_id", "first_response_at", "last_ack_at")
+                 "last_inbound_at", "last_inbound_channel_id", "first_response_at", "last_ack_at",
+                 "team_id", "assignee_id", "case_id")
 STATUS_RANK = {"open": 0, "pending": 1, "resolved": 2}
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 
@@ -41,6 +43,8 @@ def _restore(thread: Thread, saved: dict[str, Any]) -> None:
     from datetime import datetime
 
     for name in THREAD_FIELDS:
+        if name not in saved:
+            continue  # a merge recorded before the field was kept
         value = saved.get(name)
         if name.endswith("_at") and isinstance(value, str):
             value = datetime.fromisoformat(value)
@@ -171,6 +175,7 @@ async def _merge_locked(
         await session.delete(suggestion)
 
     _fold_thread(t_thread, s_thread)
+    snapshot["cases"] = await fold_cases(session, t_thread, s_thread, utcnow())
     s_thread.hidden = True
     source.merged_into_id = target.id
     if target.name is None:
@@ -255,6 +260,7 @@ async def _undo_locked(session: AsyncSession, merge_id: int) -> Merge:
             Identity.id.in_(identity_ids), Identity.customer_id == target.id
         ).values(customer_id=source.id))
 
+    await unfold_cases(session, snap.get("cases") or {}, s_thread)
     _restore(s_thread, snap["source_thread"])
     _restore(t_thread, snap["target_thread"])
     await _catch_up_activity(session, s_thread)

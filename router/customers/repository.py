@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.errors import NotFound
-from router.models import Customer, Identity, Thread
+from router.models import Case, Customer, Identity, Thread
 
 
 async def find_identity(session: AsyncSession, kind: str, value: str) -> Identity | None:
@@ -19,24 +21,43 @@ async def find_identity(session: AsyncSession, kind: str, value: str) -> Identit
 
 
 # Built once (a batch asks this every time): identities of one kind, each with its
-# customer and that one's thread.
+# customer, that one's thread and what the case lifecycle decides on of the thread's current
+# case (so a known sender's message needs no query of its own, and no ORM object, for it).
 SENDERS = (
-    select(Identity, Customer, Thread)
+    select(Identity, Customer, Thread, Case.status, Case.resolved_at, Case.assignee_id,
+           Case.awaiting_since)
     .join(Customer, Customer.id == Identity.customer_id)
     .join(Thread, Thread.customer_id == Customer.id)
+    .outerjoin(Case, Case.id == Thread.case_id)
     .where(Identity.kind == bindparam("kind"),
            Identity.value.in_(bindparam("values", expanding=True)))
 )
 
 
+@dataclass(frozen=True, slots=True)
+class CaseRef:
+    """The current case of a thread as far as a new message needs it."""
+
+    id: int
+    status: str
+    resolved_at: datetime | None
+    assignee_id: int | None
+    awaiting_since: datetime | None
+
+
 async def senders(
     session: AsyncSession, values: Mapping[str, set[str]]
-) -> list[tuple[Identity, Customer, Thread]]:
-    """Identities with these (kind → values), each with its customer and that one's thread."""
-    found: list[tuple[Identity, Customer, Thread]] = []
+) -> list[tuple[Identity, Customer, Thread, CaseRef | None]]:
+    """Identities with these (kind → values), each with its customer, that one's thread and
+    the thread's current case (its id, status, resolution time and assignee)."""
+    found: list[tuple[Identity, Customer, Thread, CaseRef | None]] = []
     for kind, wanted in values.items():
         rows = await session.execute(SENDERS, {"kind": kind, "values": sorted(wanted)})
-        found.extend((identity, customer, thread) for identity, customer, thread in rows)
+        for identity, customer, thread, status, resolved_at, assignee_id, since in rows:
+            ref = None
+            if thread.case_id is not None and status is not None:
+                ref = CaseRef(thread.case_id, status, resolved_at, assignee_id, since)
+            found.append((identity, customer, thread, ref))
     return found
 
 

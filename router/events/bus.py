@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from router.events.spool import Spool
 from router.events.wire import encode
 
 log = logging.getLogger("omniroute.events")
+
 # A proxy or load balancer closes a stream that stays silent for about a minute.
 HEARTBEAT_SECONDS = 15.0
 # Live events a subscriber may have waiting before it counts as too slow and is dropped (it
@@ -65,7 +67,7 @@ class Subscription:
     `next()`, or (saving a coroutine frame per stream) await `waiter()` then `take()`.
     """
 
-    __slots__ = ("_backlog", "_fanout", "_idle", "_items", "_waiter", "closed")
+    __slots__ = ("_backlog", "_fanout", "_idle", "_items", "_newer", "_waiter", "closed")
 
     def __init__(self, fanout: _Fanout) -> None:
         self._fanout = fanout
@@ -75,6 +77,10 @@ class Subscription:
         self._items: list[Event] | tuple[()] = ()
         self._waiter: asyncio.Future[None] | None = None
         self._idle = True
+        # After a replay: which live events are past it. The reader may still be catching up
+        # on events the replay already covered (after a Redis outage it is behind for a
+        # while); those are dropped until the first newer one, then the check goes.
+        self._newer: Callable[[Event], bool] | None = None
         # Why the fan-out dropped this subscriber (None while it is attached).
         self.closed: str | None = None
 
@@ -87,12 +93,19 @@ class Subscription:
         self._backlog = events
         if newer is not None:
             self._items = [event for event in self._items if newer(event)] or ()
+            self._newer = None if self._items else newer
         if events:
             self._wake()
 
     def push(self, events: list[Event]) -> None:
         if self.closed is not None:
             return
+        if self._newer is not None:
+            newer = self._newer
+            events = [event for event in events if newer(event)]
+            if not events:
+                return
+            self._newer = None
         if len(self._items) + len(events) > PENDING_LIMIT:
             self._items = ()
             self.close(SLOW_REASON)
@@ -284,6 +297,8 @@ class RedisBus:
         self._maxlen = maxlen
         self._fanout = _Fanout(heartbeat_seconds)
         self._reader: asyncio.Task[None] | None = None
+        # Events committed while Redis was unreachable (router/events/spool.py).
+        self._spool = Spool(self._xadd, maxlen)
 
     @property
     def subscriber_count(self) -> int:
@@ -298,15 +313,35 @@ class RedisBus:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+        await self._spool.stop()
         await self._fanout.stop()
         await self._redis.aclose()
 
+    @property
+    def spooled(self) -> int:
+        """Events waiting for Redis to come back."""
+        return len(self._spool)
+
     async def publish(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Never raises: the events' transaction has committed whatever Redis does."""
         now = datetime.now(UTC).isoformat()
+        # One event that cannot be encoded is repaired, never the batch's end.
+        bodies = [encode({"type": type_, "data": data, "at": now}, f"a {type_} event")
+                  for type_, data in events]
+        if not self._spool:
+            try:
+                await self._xadd(bodies)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("live events: Redis unreachable (%s); keeping events until it "
+                            "answers", type(exc).__name__)
+        self._spool.add(bodies)
+
+    async def _xadd(self, bodies: list[bytes]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
-            for type_, data in events:
-                # One event that cannot be encoded is repaired, never the batch's end.
-                body = encode({"type": type_, "data": data, "at": now}, f"a {type_} event")
+            for body in bodies:
                 pipe.xadd(self._stream, {"e": body}, maxlen=self._maxlen, approximate=True)
             await pipe.execute()
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import logging
 from typing import Any
 
+import orjson
 from starlette.background import BackgroundTask
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
@@ -27,7 +29,10 @@ from starlette.types import Receive, Scope, Send
 from router.access.viewer import Viewer, viewer_for
 from router.auth.deps import stream_principal
 from router.auth.tickets import TICKET_PARAM
+from router.errors import problem_body
 from router.events.bus import Event, EventBus, Subscription
+
+log = logging.getLogger("omniroute.events")
 
 PATH = "/v1/events"
 HEADERS: list[tuple[bytes, bytes]] = [
@@ -114,7 +119,21 @@ async def _write(send: Send, chunk: bytes) -> None:
 
 async def stream_events(bus: EventBus, since: str | None, types: set[str] | None,
                         viewer: Viewer, receive: Receive, send: Send) -> None:
-    subscription = await bus.attach(since)
+    try:
+        subscription = await bus.attach(since)
+    except Exception as exc:
+        # Replaying what it missed needs the Redis stream: the client keeps its Last-Event-ID
+        # and comes back (EventSource does by itself).
+        log.warning("live events: cannot replay from %s (%s)", since, type(exc).__name__)
+        body = orjson.dumps(problem_body(
+            503, "unavailable", "Service unavailable",
+            "live events cannot be replayed right now; reconnect with the same Last-Event-ID"))
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", b"application/problem+json"),
+                                (b"retry-after", b"1"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        return
     watch: _HangupWatch | None = None
     viewer.opened()
     try:

@@ -22,6 +22,7 @@ from connectors.base import (
     StatusUpdate,
     Unreadable,
 )
+from router.cases.book import CaseBook
 from router.core import Core, queue_event
 from router.customers.facts import apply_channel_facts
 from router.customers.identity import find_sender, identity_value, resolve_sender, suggest
@@ -102,10 +103,12 @@ async def apply_items(
     return outcome
 
 
-async def _settle(batch: Batch | None) -> None:
-    """Before a query: write what the batch holds back (the session does not autoflush)."""
+async def _settle(batch: Batch | None, *, cases: bool = False) -> None:
+    """Before a query: write what the batch holds back (the session does not autoflush).
+    Its new cases wait for the batch's end (routed in one pass) unless the query is about
+    cases (a merge folds them)."""
     if batch is not None:
-        await batch.flush()
+        await batch.flush(cases=cases)
 
 
 def _jsonable(value: Any) -> Any:
@@ -221,6 +224,11 @@ async def apply_message(
         created = {**message_view(message), "customer_id": resolved.customer.id}
     queue_event(session, "message.created", created)
     queue_event(session, "thread.updated", thread_view(thread))
+    # Opens, reopens or continues the thread's case (routed at the batch's flush).
+    book = batch.cases if batch is not None else CaseBook(core, session)
+    await book.inbound(thread, resolved.customer, channel, msg, thread.updated_at)
+    if batch is None:
+        await book.flush()
 
     if (was_new or reopened) and not msg.automatic:
         ack = connector.acknowledgement(channel, msg)
@@ -232,7 +240,7 @@ async def apply_message(
             await queue_automatic(core, session, thread, channel, resolved.identity, ack.text)
 
     if resolved.auto_merge_from:
-        await _settle(batch)
+        await _settle(batch, cases=True)
     for other in resolved.auto_merge_from:
         # Takes the same row locks as an agent's merge (router/customers/merge.py).
         if await auto_merge(session, resolved.customer.id, other) and batch is not None:

@@ -21,6 +21,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, Connector, InboundMessage
+from router.cases.book import CaseBook
 from router.customers.identity import Resolved, clean_hints, identity_value, record_inbound
 from router.customers.repository import senders
 from router.models import Customer, Identity, Message, Thread
@@ -40,8 +41,10 @@ class Sender:
 
 
 class Batch:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cases: CaseBook) -> None:
         self.session = session
+        # The cases this batch opens or reopens: routed and inserted at flush.
+        self.cases = cases
         # (channel id, external id) pairs the prefetch asked about, and those found stored or
         # written since: an asked id not in `_stored` is certainly not stored.
         self._asked: set[tuple[str, str]] = set()
@@ -63,8 +66,9 @@ class Batch:
             self._asked.update((channel_id, ext) for ext in external_ids)
             found = await stored_external_ids(self.session, channel_id, external_ids)
             self._stored.update((channel_id, ext) for ext in found)
-        for identity, customer, thread in await senders(self.session, identities):
+        for identity, customer, thread, case in await senders(self.session, identities):
             self._senders[(identity.kind, identity.value)] = Sender(identity, customer, thread)
+            self.cases.know(thread, case)
 
     def stored(self, channel_id: str, external_id: str) -> bool | None:
         """Whether a message or alias has this id; None when only the database can tell."""
@@ -110,6 +114,7 @@ class Batch:
     def forget_senders(self) -> None:
         """A merge moved identities with UPDATE statements: the loaded rows are stale."""
         self._senders.clear()
+        self.cases.forget()
 
     def add(self, message: NewMessage, customer_id: int) -> dict[str, Any]:
         """Insert `message` at the next flush; returns its message.created event data, filled
@@ -120,12 +125,15 @@ class Batch:
         self._pending.append((data, message, customer_id))
         return data
 
-    async def flush(self) -> None:
-        """The session's changes, then the batch's new messages in one statement.
+    async def flush(self, *, cases: bool = True) -> None:
+        """The batch's new cases, the session's changes, then the batch's new messages in
+        one statement.
 
         Core, not the ORM: on SQLite the ORM inserts one row per statement (it cannot match
         RETURNING rows to objects there); rows are matched by their unique external id.
         """
+        if cases:
+            await self.cases.flush()
         await self.session.flush()
         pending, self._pending = self._pending, []
         if not pending:

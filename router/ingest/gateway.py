@@ -31,7 +31,10 @@ from router.channels.health import ReceiverHealth
 from router.channels.service import ChannelCache, to_channel
 from router.core import Core
 from router.crypto import derive_key
-from router.errors import NotFound
+from router.db import database_unavailable
+from router.errors import NotFound, ServiceUnavailable
+from router.logs import request_id
+from router.metrics import Metrics
 from router.models import ChannelRow, ConnectorState, InboundEvent, Message
 from router.models.base import utcnow
 from router.relay import make_relay
@@ -188,6 +191,8 @@ class CoreGateway:
             self.core.inbound_wakeup.set()
         else:
             self.relay.wake_workers()
+            if self.core.wake_elsewhere is not None:
+                self.core.wake_elsewhere("inbound")
 
     # -- group commit ----------------------------------------------------------------------
     def acks_waiting(self) -> bool:
@@ -199,10 +204,11 @@ class CoreGateway:
         state: tuple[str, str, str] | None,
     ) -> None:
         now = utcnow()
+        rid = request_id.get()
         rows: list[dict[str, object]] = [
             {"channel_id": channel.id, "external_event_id": ext[:500], "payload": payload,
              "content_type": ctype[:200], "state": "received", "attempts": 0,
-             "received_at": now}
+             "received_at": now, "request_id": rid}
             for ext, payload, ctype in events
         ]
         pending = _Pending(rows, state)
@@ -227,10 +233,10 @@ class CoreGateway:
                         item.done.set_exception(RuntimeError("ingest writer stopped"))
                 raise
             except Exception as exc:
-                log.exception("storing %d raw events failed", len(batch))
+                error = _answerable(exc, len(batch), self.core.metrics)
                 for item in batch:
                     if not item.done.done():
-                        item.done.set_exception(exc)
+                        item.done.set_exception(error)
             else:
                 for item in batch:
                     if not item.done.done():
@@ -254,6 +260,18 @@ class CoreGateway:
                 if item.state is not None:
                     await _upsert_state(session, self.core.sqlite, *item.state)
             await session.commit()
+
+
+def _answerable(exc: Exception, events: int, metrics: Metrics) -> Exception:
+    """What the waiting webhook requests raise: 503 when the database is away (the provider
+    retries; nothing was acknowledged), else the error itself (a 500, logged)."""
+    if database_unavailable(exc):
+        metrics.inbound_unavailable.inc(events)
+        log.warning("storing %d raw events failed: the database is unavailable (%s)", events,
+                    type(exc).__name__)
+        return ServiceUnavailable("the database is unavailable; nothing was stored, retry")
+    log.exception("storing %d raw events failed", events)
+    return exc
 
 
 @functools.cache

@@ -14,14 +14,22 @@ import time
 from collections.abc import Mapping
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from connectors.base import Connector, InboundGateway, WebhookRejected
 from connectors.webhooks import Webhook, WebhookCall
+from router.db import database_unavailable
 from router.errors import ProblemError
+from router.logs import access, begin_request
 from router.metrics import Metrics
 from router.middleware import source_address, too_large_body
-from router.problems import PROBLEM_JSON, internal_body, rejected_body
+from router.problems import (
+    PROBLEM_JSON,
+    internal_body,
+    rejected_body,
+    retry_after_header,
+    unavailable_problem,
+)
 from router.ratelimit.webhooks import WebhookThrottle
 
 log = logging.getLogger("omniroute.errors")
@@ -57,11 +65,14 @@ class WebhookHotPath:
                     scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
+        rid = begin_request(scope["headers"])
         try:
-            status = await self._answer(gateway, hook, channel_id, scope, receive, send)
+            status = await self._answer(gateway, hook, channel_id, scope, receive,
+                                        _with_request_id(send, rid.encode()))
         finally:
-            self._metrics.observe_request("POST", hook.path, status,
-                                          time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self._metrics.observe_request("POST", hook.path, status, seconds)
+            access("POST", hook.path, status, seconds)
 
     async def _answer(self, gateway: InboundGateway, hook: Webhook, channel_id: str,
                       scope: Scope, receive: Receive, send: Send) -> int:
@@ -69,7 +80,8 @@ class WebhookHotPath:
         # Before the body is read or anything verified: a flood is refused at its cheapest.
         refused = self._throttle.refusal(channel_id, source_address(scope))
         if refused is not None:
-            return await _respond(send, 429, refused.body(), PROBLEM_JSON, refused.headers())
+            return await _respond(send, 429, refused.body(), PROBLEM_JSON,
+                                  retry_after_header(refused))
         headers = {k.decode("latin-1"): v.decode("latin-1")
                    for k, v in reversed(scope["headers"])}
         try:
@@ -83,8 +95,13 @@ class WebhookHotPath:
         except WebhookRejected as exc:
             return await _respond(send, exc.status, rejected_body(exc), PROBLEM_JSON)
         except ProblemError as exc:
-            return await _respond(send, exc.status, exc.body(), PROBLEM_JSON)
-        except Exception:
+            return await _respond(send, exc.status, exc.body(), PROBLEM_JSON,
+                                  retry_after_header(exc))
+        except Exception as exc:
+            if database_unavailable(exc):
+                problem = unavailable_problem()
+                return await _respond(send, problem.status, problem.body(), PROBLEM_JSON,
+                                      retry_after_header(problem))
             log.exception("unhandled error on POST %s", scope["path"])
             return await _respond(send, 500, internal_body(), PROBLEM_JSON)
         return await _respond(send, answer.status, answer.body, "application/json")
@@ -109,13 +126,20 @@ class WebhookHotPath:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _with_request_id(send: Send, rid: bytes) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message["headers"], (b"x-request-id", rid)]
+        await send(message)
+
+    return sending
+
+
 async def _respond(send: Send, status: int, document: Mapping[str, object],
-                   content_type: str, extra: Mapping[str, str] | None = None) -> int:
+                   content_type: str, extra: list[tuple[bytes, bytes]] | None = None) -> int:
     body = orjson.dumps(dict(document))
-    headers = [(b"content-length", str(len(body)).encode()),
-               (b"content-type", content_type.encode())]
-    if extra:
-        headers.extend((k.lower().encode(), v.encode()) for k, v in extra.items())
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-length", str(len(body)).encode()),
+                            (b"content-type", content_type.encode()), *(extra or ())]})
     await send({"type": "http.response.body", "body": body})
     return status

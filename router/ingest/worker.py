@@ -28,11 +28,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, InboundItem, InboundMessage, RawEvent
+from router.cases.book import CaseBook, CaseConflict
 from router.channels.service import to_channel
 from router.core import EVENTS_KEY, Core
 from router.ingest.apply import NOTE_LIMIT, Outcome, apply_items
 from router.ingest.batch import Batch
 from router.ingest.clean import clean_items
+from router.logs import request_id
 from router.models import ChannelRow, InboundEvent
 from router.models.base import utcnow
 from router.text import clean_text
@@ -79,10 +81,13 @@ class Claimed(Protocol):
     def content_type(self) -> str: ...
     @property
     def received_at(self) -> datetime: ...
+    @property
+    def request_id(self) -> str | None: ...
 
 
 _CLAIMED_COLUMNS = (InboundEvent.id, InboundEvent.channel_id, InboundEvent.external_event_id,
-                    InboundEvent.payload, InboundEvent.content_type, InboundEvent.received_at)
+                    InboundEvent.payload, InboundEvent.content_type, InboundEvent.received_at,
+                    InboundEvent.request_id)
 
 
 @functools.cache
@@ -165,6 +170,7 @@ async def _process(core: Core, pace: Pace, *, careful: bool) -> int:
                 {"event_id": event_id, "new_state": state, "why": why, "at": now}
                 for event_id, (state, why) in otherwise.items()])
         pace.learn(time.perf_counter() - started, handled)
+        request_id.set(None)
     core.metrics.inbound_processed.labels("processed").inc(len(done))
     for event in done:
         core.metrics.ingest_lag.observe(max(0.0, (now - event.received_at).total_seconds()))
@@ -187,7 +193,7 @@ async def _together(core: Core, session: AsyncSession, events: list[Claimed],
             channels[event.channel_id] = await _channel(core, session, event.channel_id)
         channel = channels[event.channel_id]
         parsed.append((event, _checked(channel), _parse(core, event, _checked(channel))))
-    batch = Batch(session)
+    batch = Batch(session, CaseBook(core, session))
     await batch.prefetch(
         (channel, core.connector(channel.type), item)
         for _event, channel, items in parsed for item in items
@@ -198,6 +204,7 @@ async def _together(core: Core, session: AsyncSession, events: list[Claimed],
         if handled and _cut(core, started, budget):
             break  # the rest stay "received" (and unlocked) for the next batch
         handled += 1
+        request_id.set(event.request_id)
         _note(otherwise, event.id,
               await apply_items(core, session, channel, items, event.id, batch))
         done.append(event)
@@ -216,6 +223,7 @@ async def _one_by_one(core: Core, session: AsyncSession, events: list[InboundEve
         if handled and _cut(core, started, budget):
             break
         handled += 1
+        request_id.set(event.request_id)
         if event.channel_id not in channels:
             channels[event.channel_id] = await _channel(core, session, event.channel_id)
         channel = channels[event.channel_id]
@@ -252,7 +260,7 @@ def _note(otherwise: dict[int, tuple[str, str | None]], event_id: int,
 
 def _conflict(exc: Exception) -> bool:
     """Another worker or replica touched the same rows: try the event again later."""
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError | CaseConflict):
         return True
     # PostgreSQL's deadlock_detected and serialization_failure.
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in {
@@ -299,7 +307,9 @@ async def _channel(core: Core, session: AsyncSession, channel_id: str) -> Channe
 
 
 def _fail(core: Core, event: InboundEvent, exc: BaseException) -> None:
-    log.warning("inbound event %s (channel %s) failed: %r", event.id, event.channel_id, exc)
+    # The type only: an error's text may quote the payload (the error column keeps it).
+    log.warning("inbound event %s (channel %s) failed: %s", event.id, event.channel_id,
+                type(exc).__name__)
     event.state = "failed"
     # An exception may quote the bad input it choked on: the error must still be storable.
     event.error = clean_text(f"{type(exc).__name__}: {exc}"[:NOTE_LIMIT])

@@ -27,3 +27,5 @@ class InboundEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The X-Request-ID of the webhook that stored it: the worker's log lines carry it too.
+    request_id: Mapped[str | None] = mapped_column(String(64))

@@ -33,3 +33,5 @@ class OutboxItem(Base):
     tried_channels: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The request that queued the reply: the sender's log lines carry it too.
+    request_id: Mapped[str | None] = mapped_column(String(64))

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from router.core import Core
-from router.models import InboundEvent, OutboxItem
+from router.ops.probe import ScrapeProbe
 
 router = APIRouter(tags=["operations"])
 
@@ -36,6 +36,9 @@ async def readyz(request: Request) -> Any:
         for name in ("inbound", "outbox"):
             task = core.workers.get(name)
             checks[name] = "ok" if task is not None and not task.done() else "stopped"
+    link = getattr(request.app.state, "server_link", None)
+    if link is not None:
+        checks["worker_process"] = "ok" if link.alive else "stopped"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
                         status_code=200 if ready else 503)
@@ -43,13 +46,10 @@ async def readyz(request: Request) -> Any:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
-    """Requests, ingest counts and lag, outbox depth and failures."""
+    """Ingest, processing lag, outbox depth and age, deliveries, SLA, live-event clients."""
     core: Core = request.app.state.core
-    async with core.reads() as session:
-        backlog = await session.scalar(select(func.count()).select_from(InboundEvent)
-                                       .where(InboundEvent.state == "received"))
-        depth = await session.scalar(select(func.count()).select_from(OutboxItem)
-                                     .where(OutboxItem.state == "pending"))
-    core.metrics.inbound_backlog.set(backlog or 0)
-    core.metrics.outbox_depth.set(depth or 0)
+    probe: ScrapeProbe | None = getattr(request.app.state, "scrape_probe", None)
+    if probe is None:
+        probe = request.app.state.scrape_probe = ScrapeProbe()
+    await probe.refresh(core)
     return Response(generate_latest(core.metrics.registry), media_type=CONTENT_TYPE_LATEST)

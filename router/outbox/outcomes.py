@@ -5,6 +5,7 @@ Everything here runs inside the worker's one write transaction per cycle.
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from connectors.base import DeliveryError, SendResult
 from router.channels.service import mark_health
 from router.core import Core, queue_event, wake_outbox
 from router.ingest.apply import set_status
+from router.logs import request_id
 from router.models import (
     ChannelRow,
     EarlyStatus,
@@ -26,9 +28,12 @@ from router.models import (
     Thread,
 )
 from router.models.base import utcnow
-from router.outbox.routing import channel_chain, identity_for_channel
+from router.outbox.health import deliveries_failing, deliveries_recovered
+from router.outbox.reply_channel import channel_chain, identity_for_channel
 from router.outbox.service import add_system_note
 from router.threads.views import message_view
+
+log = logging.getLogger("omniroute.outbox")
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,12 @@ async def record(core: Core, session: AsyncSession, outcomes: list[Outcome]) -> 
     sent = [o for o in outcomes if o.result is not None]
     if sent:
         await _sent(core, session, sent)
-    for outcome in outcomes:
-        if outcome.error is not None:
-            await _failed(core, session, outcome, outcome.error)
+    try:
+        for outcome in outcomes:
+            if outcome.error is not None:
+                await _failed(core, session, outcome, outcome.error)
+    finally:
+        request_id.set(None)
 
 
 async def _sent(core: Core, session: AsyncSession, outcomes: list[Outcome]) -> None:
@@ -78,6 +86,8 @@ async def _sent(core: Core, session: AsyncSession, outcomes: list[Outcome]) -> N
         if result.also_deliver_via_channel_id:
             await _copy_via(core, session, message, result.also_deliver_via_channel_id)
         core.metrics.outbox_sent.labels(channel.type).inc()
+        core.metrics.delivery(channel.type, "sent")
+    await deliveries_recovered(session, {outcome.channel.id for outcome in outcomes})
 
 
 async def _early_statuses(
@@ -122,6 +132,7 @@ async def _failed(core: Core, session: AsyncSession, outcome: Outcome, exc: Deli
     settings, channel = core.settings, outcome.channel
     item = await session.get(OutboxItem, outcome.item_id)
     assert item is not None
+    request_id.set(item.request_id)  # the lines about this reply name the request that queued it
     message = await session.get(Message, item.message_id)
     assert message is not None
     item.attempts += 1
@@ -129,11 +140,18 @@ async def _failed(core: Core, session: AsyncSession, outcome: Outcome, exc: Deli
     permanent = not exc.retryable or item.attempts >= settings.outbox_max_attempts
     core.metrics.outbox_failures.labels(channel.type, str(permanent).lower()).inc()
     if not permanent:
+        core.metrics.delivery(channel.type, "retry")
+        if item.attempts >= settings.outbox_unhealthy_after_attempts:
+            await deliveries_failing(session, channel.id, exc.reason)
         delay = exc.retry_after if exc.retry_after is not None else min(
             settings.outbox_backoff_max_seconds,
             settings.outbox_backoff_base_seconds * 2 ** (item.attempts - 1))
-        item.next_attempt_at = utcnow() + timedelta(
-            seconds=delay * (1.0 + random.uniform(0, 0.25)))
+        wait = delay * (1.0 + random.uniform(0, 0.25))
+        item.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        # Ids and counts only: a provider's reason may quote the message (it is kept on the
+        # row, GET /v1/threads/{id}/messages shows it).
+        log.info("reply %s on channel %s failed (attempt %d of %d); retrying in %.1f s",
+                 item.message_id, channel.id, item.attempts, settings.outbox_max_attempts, wait)
         return
     if exc.recipient_unreachable and message.identity_id:
         identity = await session.get(Identity, message.identity_id)
@@ -161,6 +179,10 @@ async def _failed(core: Core, session: AsyncSession, outcome: Outcome, exc: Deli
             wake_outbox(session)
             return
     item.state = "dead"
+    log.warning("reply %s on channel %s given up after %d attempts (dead letter)",
+                item.message_id, channel.id, item.attempts)
+    core.metrics.delivery(channel.type, "dead")
+    core.metrics.dead_letters.labels(channel.type).inc()
     message.status = "failed"
     message.error = exc.reason[:4000]
     queue_event(session, "message.status", {

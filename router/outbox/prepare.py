@@ -19,7 +19,7 @@ from connectors.base import OutboundAttachment, OutboundMessage, Recipient, Repl
 from router.core import Core
 from router.models import ChannelRow, Identity, Message, OutboxItem
 from router.models.base import UTCDateTime
-from router.outbox.routing import recipient_id
+from router.outbox.reply_channel import recipient_id
 from router.threads.tokens import thread_token
 
 # How many earlier provider ids of the conversation a connector gets (e-mail threading).
@@ -35,6 +35,7 @@ class Prepared:
     item_id: int
     channel: ChannelRow
     outbound: OutboundMessage
+    request_id: str | None = None
 
 
 @dataclass
@@ -86,7 +87,7 @@ async def prepare_batch(core: Core, session: AsyncSession, item_ids: list[int]) 
             automatic=message.automatic,
             thread_token=thread_token(core.secret_key, message.thread_id),
         )
-        prepared.append(Prepared(item.id, channel, outbound))
+        prepared.append(Prepared(item.id, channel, outbound, item.request_id))
     return prepared
 
 

@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel
+from router.cases.service import on_agent_reply
 from router.core import Core, queue_event, wake_outbox
 from router.errors import ReplyWindowClosed, Unprocessable
+from router.logs import request_id
 from router.models import ChannelRow, Identity, Message, OutboxItem, Thread
 from router.models.base import utcnow
-from router.outbox.routing import channel_chain, identity_for_channel
+from router.outbox.reply_channel import channel_chain, identity_for_channel
 from router.threads.views import message_view, thread_view
 
 
@@ -128,9 +130,11 @@ async def queue_reply(
     session.add(message)
     await session.flush()
     session.add(OutboxItem(message_id=message.id, thread_id=thread.id, channel_id=row.id,
-                           auto_channel=automatic, tried_channels="", next_attempt_at=now))
+                           auto_channel=automatic, tried_channels="", next_attempt_at=now,
+                           request_id=request_id.get()))
     if thread.first_response_at is None:
         thread.first_response_at = now
+    await on_agent_reply(session, thread)
     thread.last_message_at = now
     thread.updated_at = now
     await session.flush()
@@ -153,7 +157,8 @@ async def queue_automatic(
     session.add(message)
     await session.flush()
     session.add(OutboxItem(message_id=message.id, thread_id=thread.id, channel_id=channel.id,
-                           auto_channel=False, tried_channels="", next_attempt_at=now))
+                           auto_channel=False, tried_channels="", next_attempt_at=now,
+                           request_id=request_id.get()))
     await session.flush()
     queue_event(session, "message.created", message_view(message))
     wake_outbox(session)

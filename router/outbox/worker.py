@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from connectors.base import Channel, DeliveryError
 from router.channels.service import to_channel
 from router.core import Core
+from router.logs import request_id
 from router.models import OutboxItem
 from router.models.base import utcnow
 from router.outbox.outcomes import Outcome, record
@@ -35,7 +36,8 @@ from router.outbox.pacing import Pacer
 from router.outbox.prepare import Prepared, prepare_batch
 
 log = logging.getLogger("omniroute.outbox")
-LEASE_SLACK_SECONDS = 30.0
+# How long a stopping worker lets the sends under way finish before it gives up on them.
+STOP_GRACE_SECONDS = 5.0
 # After a wake-up, wait this long so a burst of replies (and answers) shares one cycle.
 GATHER_SECONDS = 0.01
 # Rows claimed and not yet answered, at most; the ones beyond the send slots wait for one.
@@ -55,6 +57,12 @@ class OutboxWorker:
         # Answers not yet written; appended by send tasks, written by the next cycle.
         self.outcomes: list[Outcome] = []
         self.in_flight: set[asyncio.Task[None]] = set()
+        # The send task of each claimed row.
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        # Rows leased by this worker whose answer is not recorded yet (released on stop).
+        self.leased: set[int] = set()
+        # Rows whose send has begun (a stop lets those finish, the others are released).
+        self.sending: set[int] = set()
 
     async def run(self, poll_seconds: float = 1.0) -> None:
         wakeup = self.core.outbox_wakeup
@@ -72,9 +80,10 @@ class OutboxWorker:
             channels = self._open_channels(claimed)
             for row in claimed:
                 if row.channel.id in channels:
-                    self._spawn(self._send(row, channels[row.channel.id]))
+                    self._spawn(self._send(row, channels[row.channel.id]), row.item_id)
                 else:
                     self.backlog -= 1
+                    self.leased.discard(row.item_id)
             if free > 0 and self.last_claimed == free:
                 continue
             if not wakeup.is_set():
@@ -99,6 +108,16 @@ class OutboxWorker:
         return channels
 
     async def stop(self) -> None:
+        """Let the sends under way finish (briefly), record every answer, release the rest.
+
+        A reply that was claimed but never handed to its provider is made due again at once,
+        so another replica sends it now rather than after this replica's lease ran out.
+        """
+        for item_id, task in list(self.tasks.items()):
+            if item_id not in self.sending:
+                task.cancel()
+        if self.in_flight:
+            await asyncio.wait(list(self.in_flight), timeout=STOP_GRACE_SECONDS)
         for task in list(self.in_flight):
             task.cancel()
         for task in list(self.in_flight):
@@ -108,6 +127,17 @@ class OutboxWorker:
             # Answers already received: record them so a restart does not send them twice.
             with contextlib.suppress(Exception):
                 await self.cycle(0)
+        recorded = {outcome.item_id for outcome in self.outcomes}
+        unsent = sorted(self.leased - recorded)
+        if unsent:
+            with contextlib.suppress(Exception):
+                async with self.core.unit() as session:
+                    await session.execute(
+                        update(OutboxItem)
+                        .where(OutboxItem.id.in_(unsent), OutboxItem.state == "pending")
+                        .values(next_attempt_at=utcnow())
+                        .execution_options(synchronize_session=False))
+                log.info("released %d claimed replies for other replicas", len(unsent))
 
     async def cycle(self, limit: int) -> list[Prepared]:
         """Record the answers gathered so far, claim up to `limit` due rows and read them."""
@@ -134,6 +164,8 @@ class OutboxWorker:
             await self._record_one_by_one(outcomes)
             claimed, self.last_claimed = [], 0
         del self.outcomes[:len(outcomes)]
+        self.leased.difference_update(outcome.item_id for outcome in outcomes)
+        self.leased.update(row.item_id for row in claimed)
         self.backlog += len(claimed)
         return claimed
 
@@ -168,7 +200,7 @@ class OutboxWorker:
         # A claimed row may wait for a send slot behind the backlog: the lease covers that.
         rounds = 1 + (self.backlog + limit) // self.concurrency
         lease = timedelta(seconds=self.core.settings.send_timeout_seconds * rounds
-                          + LEASE_SLACK_SECONDS)
+                          + self.core.settings.outbox_lease_slack_seconds)
         rows = await session.scalars(
             update(OutboxItem).where(OutboxItem.id.in_(due.scalar_subquery()))
             .values(next_attempt_at=now + lease).returning(OutboxItem.id)
@@ -195,25 +227,32 @@ class OutboxWorker:
             return poll_seconds
         return max(0.01, min(poll_seconds, (soonest - utcnow()).total_seconds()))
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, None], item_id: int) -> None:
+        task = asyncio.create_task(coro, name=f"omniroute-send-{item_id}")
         self.in_flight.add(task)
+        self.tasks[item_id] = task
         task.add_done_callback(self.in_flight.discard)
+        task.add_done_callback(lambda _task: self.tasks.pop(item_id, None))
 
     async def _send(self, row: Prepared, channel: Channel) -> None:
+        request_id.set(row.request_id)  # this task's own context: its log lines name it
         outcome: Outcome | None = None
         try:
             async with self.slots:
+                self.sending.add(row.item_id)
                 outcome = await self._attempt(row, channel)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("delivering outbox row %s failed unexpectedly", row.item_id)
+            self.leased.discard(row.item_id)  # retried after its lease
         finally:
+            self.sending.discard(row.item_id)
             self.backlog -= 1
             if outcome is not None:
                 self.outcomes.append(outcome)
                 self.core.outbox_wakeup.set()
+
 
     async def _attempt(self, row: Prepared, channel: Channel) -> Outcome:
         channel_row, outbound = row.channel, row.outbound

@@ -95,9 +95,9 @@ async def patch(
     thread_id: IdPath, body: ThreadPatch, core: CoreDep, session: SessionDep,
     principal: AgentDep,
 ) -> dict[str, Any]:
-    """Change status, assignee, team, priority or tags."""
-    thread = await patch_thread(session, await visible_thread(session, principal, thread_id),
-                                body)
+    """Change status (pending, resolved, reopen: the current case's), priority or tags."""
+    thread = await patch_thread(core, session, await visible_thread(session, principal, thread_id),
+                                body, principal.name)
     return await thread_detail(core, session, thread)
 
 

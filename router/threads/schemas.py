@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from router.cases.schemas import CaseOut
 from router.ids import DbId
 
 ThreadStatus = Literal["open", "pending", "resolved"]
@@ -56,6 +57,13 @@ class ThreadOut(BaseModel):
     status: ThreadStatus
     assignee: str | None
     team: str | None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    case_id: int | None = None
+    # The current case (the last one once resolved) and its 1-based place in its team's
+    # queue while nobody has taken it.
+    case: CaseOut | None = None
+    queue_position: int | None = None
     priority: Priority
     tags: list[str]
     last_message_at: datetime

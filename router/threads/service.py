@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.cases.service import case_facts, current_case, priority_rank, set_status
 from router.core import Core, queue_event
 from router.customers.repository import live_customer
 from router.customers.windows import reply_windows
@@ -17,7 +18,7 @@ from router.models.base import utcnow
 from router.pagination import cursor_id, decode_cursor, split_page
 from router.threads.filters import RoutingFilters, narrow, page_by_due
 from router.threads.schemas import ThreadPatch
-from router.threads.views import message_view, thread_view
+from router.threads.views import message_view, routed_view, thread_view
 
 
 async def get_thread(session: AsyncSession, thread_id: int) -> Thread:
@@ -28,9 +29,10 @@ async def get_thread(session: AsyncSession, thread_id: int) -> Thread:
 
 
 async def thread_detail(core: Core, session: AsyncSession, thread: Thread) -> dict[str, Any]:
-    view = thread_view(thread)
+    view = routed_view(thread)
     windows = await reply_windows(core, session, [thread.customer_id])
     view["reply_windows"] = windows.get(thread.customer_id, [])
+    view.update((await case_facts(session, [thread]))[thread.id])
     return view
 
 
@@ -82,7 +84,9 @@ async def list_threads(
 async def _with_windows(core: Core, session: AsyncSession,
                         rows: list[Thread]) -> list[dict[str, Any]]:
     windows = await reply_windows(core, session, {r.customer_id for r in rows})
-    return [{**thread_view(r), "reply_windows": windows.get(r.customer_id, [])} for r in rows]
+    facts = await case_facts(session, rows)
+    return [{**routed_view(r), "reply_windows": windows.get(r.customer_id, []), **facts[r.id]}
+            for r in rows]
 
 
 def _json_escape(value: str) -> str:
@@ -98,15 +102,27 @@ def _cursor_time(raw: object) -> datetime:
         raise BadCursor("this cursor was not issued by this API") from None
 
 
-async def patch_thread(session: AsyncSession, thread: Thread, patch: ThreadPatch) -> Thread:
+async def patch_thread(core: Core, session: AsyncSession, thread: Thread, patch: ThreadPatch,
+                       actor: str) -> Thread:
     fields = patch.model_dump(exclude_unset=True)
     for name in ("status", "priority"):
         if name in fields and fields[name] is None:
             fields.pop(name)
     if "tags" in fields:
         fields["tags"] = sorted({t.strip() for t in fields["tags"] or [] if t.strip()})
+    status = fields.pop("status", None)
+    if status is not None:
+        await set_status(core, session, thread, status, actor)
     for name, value in fields.items():
         setattr(thread, name, value)
+    # Priority and tags belong to the case in progress too (its queue order, its reports).
+    case = await current_case(session, thread)
+    if case is not None and case.status != "resolved":
+        if "priority" in fields:
+            case.priority = fields["priority"]
+            case.priority_rank = priority_rank(fields["priority"])
+        if "tags" in fields:
+            case.tags = fields["tags"]
     thread.updated_at = utcnow()
     await session.flush()
     queue_event(session, "thread.updated", thread_view(thread))

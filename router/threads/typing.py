@@ -10,7 +10,7 @@ from connectors.base import DeliveryError, Recipient
 from router.channels.service import to_channel
 from router.core import Core
 from router.models import ChannelRow, Thread
-from router.outbox.routing import identity_for_channel, recipient_id
+from router.outbox.reply_channel import identity_for_channel, recipient_id
 
 
 async def notify_typing(core: Core, session: AsyncSession, thread: Thread) -> None:

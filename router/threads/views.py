@@ -70,6 +70,9 @@ def message_view(row: Message | NewMessage) -> dict[str, Any]:
 
 
 def thread_view(row: Thread) -> dict[str, Any]:
+    """The thread as `thread.updated` shows it. Routing (team, assignee, current case) is
+    published by the case.* events: an inbound batch routes at its end, so a thread.updated
+    queued mid-batch could not tell it the way one event at a time would."""
     return {
         "id": row.id,
         "customer_id": row.customer_id,
@@ -85,3 +88,9 @@ def thread_view(row: Thread) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
+
+
+def routed_view(row: Thread) -> dict[str, Any]:
+    """The thread object of the API: the thread plus whom it is routed to."""
+    return {**thread_view(row), "team_id": row.team_id, "assignee_id": row.assignee_id,
+            "case_id": row.case_id}

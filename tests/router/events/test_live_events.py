@@ -46,7 +46,8 @@ async def test_sse_streams_and_resumes_with_last_event_id(omni: OmniServer) -> N
     await post_inbound(omni.client, ch, secret, inbound("u", "m2", "second"))
     await omni.settle()
     resumed = await asyncio.wait_for(
-        _read_sse(omni.client, {"Last-Event-ID": first[-1]["id"]}, 2), 10)
+        _read_sse(omni.client, {"Last-Event-ID": first[-1]["id"]}, 2,
+                  {"types": "message.created,thread.updated"}), 10)
     assert [e["type"] for e in resumed] == ["message.created", "thread.updated"]
     assert resumed[0]["data"]["text"] == "second"
 

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from router.core import Core
 from router.models import ChannelRow, Identity
+from router.outbox.health import DELIVERY_REASON
 
 # Kinds any channel of the type can write to, whoever the customer wrote to first.
 UNIVERSAL_KINDS = frozenset({"email"})
@@ -55,6 +57,13 @@ async def identity_for_channel(
     return pick_identity(core, await customer_identities(session, customer_id), channel)
 
 
+def _usable_health() -> ColumnElement[bool]:
+    """Healthy, or only failing deliveries for now: a provider outage queues replies (they
+    go out in order once it is back) instead of refusing them or moving them elsewhere."""
+    return or_(ChannelRow.health == "ok",
+               ChannelRow.health_reason.startswith(DELIVERY_REASON, autoescape=True))
+
+
 async def channel_chain(
     core: Core, session: AsyncSession, customer_id: int, exclude: set[str]
 ) -> list[tuple[ChannelRow, Identity]]:
@@ -65,7 +74,7 @@ async def channel_chain(
         .outerjoin(ChannelRow, and_(
             or_(ChannelRow.id == Identity.last_inbound_channel_id,
                 ChannelRow.id == Identity.channel_id),
-            ChannelRow.deleted_at.is_(None), ChannelRow.health == "ok"))
+            ChannelRow.deleted_at.is_(None), _usable_health()))
         .where(Identity.customer_id == customer_id)
         .order_by(Identity.last_inbound_at.desc().nulls_last(), Identity.id.desc()))
     identities: list[Identity] = []
@@ -80,7 +89,7 @@ async def channel_chain(
     if universal:
         # The e-mail fallback below walks every usable channel, oldest first.
         usable = {row.id: row for row in await session.scalars(
-            select(ChannelRow).where(ChannelRow.deleted_at.is_(None), ChannelRow.health == "ok")
+            select(ChannelRow).where(ChannelRow.deleted_at.is_(None), _usable_health())
             .order_by(ChannelRow.created_at, ChannelRow.id))}
     chain: list[tuple[ChannelRow, Identity]] = []
     seen: set[str] = set(exclude)

@@ -1,0 +1,118 @@
+"""Choosing an agent for cases: the team's strategy, stickiness, capacity and presence.
+
+`choose` answers for many cases at once (an inbound batch's new cases): it locks the teams
+and every member of them in id order (PostgreSQL; SQLite has one writer), counts what each
+holds with one grouped query, and decides in memory, keeping the counts current as it goes,
+so nobody is given more than their capacity and no two transactions both see the same room.
+Members are locked whatever their presence: an agent coming online in another transaction
+is then waited for and seen, never skipped by one and drained past by the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.assignment.capacity import Load, available, loads, lock_agents
+from router.models import Team, TeamMember
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Built once: an inbound batch that routes asks these every time.
+LOCK_TEAMS = (select(Team).where(Team.id.in_(bindparam("ids", expanding=True)))
+              .order_by(Team.id).with_for_update().execution_options(populate_existing=True))
+MEMBERS = (select(TeamMember.team_id, TeamMember.agent_id)
+           .where(TeamMember.team_id.in_(bindparam("ids", expanding=True)))
+           .order_by(TeamMember.agent_id))
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One case to place: its team, channel type, and an agent to prefer if they can."""
+
+    team_id: int | None
+    channel_type: str | None
+    prefer: int | None = None
+    # The preferred agent must belong to the team (stickiness) or may be anyone (a rule).
+    prefer_member_only: bool = True
+    # Prefer only when the team is sticky (the customer's previous agent on a new case).
+    sticky_only: bool = False
+    exclude: int | None = None
+
+
+@dataclass
+class Roster:
+    """The locked teams, their members and everyone's load, for one transaction."""
+
+    teams: dict[int, Team]
+    members: dict[int, list[int]]
+    load: dict[int, Load]
+
+    def can_take(self, agent_id: int | None, channel_type: str | None) -> bool:
+        found = self.load.get(agent_id) if agent_id is not None else None
+        return found is not None and available(found.agent) and found.room(channel_type)
+
+    def pick(self, ask: Ask, now: datetime) -> int | None:
+        chosen = self._pick(ask)
+        if chosen is not None:
+            self.load[chosen].take(ask.channel_type, now)
+            team = self.teams.get(ask.team_id) if ask.team_id is not None else None
+            if team is not None:
+                team.last_agent_id = chosen
+        return chosen
+
+    def _pick(self, ask: Ask) -> int | None:
+        team = self.teams.get(ask.team_id) if ask.team_id is not None else None
+        members = self.members.get(ask.team_id, []) if ask.team_id is not None else []
+        prefer = ask.prefer
+        if ask.sticky_only and (team is None or not team.sticky):
+            prefer = None
+        if prefer is not None and prefer != ask.exclude and (
+                not ask.prefer_member_only or prefer in members) and (
+                self.can_take(prefer, ask.channel_type)):
+            return prefer
+        if team is None or team.strategy == "manual":
+            return None
+        free = [m for m in members if m != ask.exclude and self.can_take(m, ask.channel_type)]
+        if not free:
+            return None
+        if team.strategy == "least_loaded":
+            return min(free, key=lambda m: (self.load[m].ratio(ask.channel_type),
+                                            self.load[m].agent.last_assigned_at or EPOCH, m))
+        # round_robin: the next member after the last one served, wrapping around.
+        last = team.last_agent_id or 0
+        after = [m for m in free if m > last]
+        return min(after) if after else min(free)
+
+
+async def roster(session: AsyncSession, team_ids: Sequence[int],
+                 extra_agents: Sequence[int] = ()) -> Roster:
+    """Lock the teams and their members (plus `extra_agents`) and count their load."""
+    wanted = sorted(set(team_ids))
+    teams: dict[int, Team] = {}
+    members: dict[int, list[int]] = {}
+    if wanted:
+        await session.flush()  # a fresh read must not overwrite this session's own changes
+        found = await session.scalars(LOCK_TEAMS, {"ids": wanted})
+        teams = {team.id: team for team in found}
+        rows = await session.execute(MEMBERS, {"ids": wanted})
+        for team_id, agent_id in rows:
+            members.setdefault(team_id, []).append(agent_id)
+    agent_ids = {a for ids in members.values() for a in ids} | set(extra_agents)
+    agents = await lock_agents(session, agent_ids)
+    return Roster(teams=teams, members=members, load=await loads(session, agents))
+
+
+async def choose(session: AsyncSession, asks: Sequence[Ask], now: datetime) -> list[int | None]:
+    """An agent (or None: the case waits in its team's queue) for each ask, in order."""
+    if not asks:
+        return []
+    team_ids = [a.team_id for a in asks if a.team_id is not None]
+    preferred = [a.prefer for a in asks if a.prefer is not None]
+    if not team_ids and not preferred:
+        return [None] * len(asks)
+    found = await roster(session, team_ids, preferred)
+    return [found.pick(ask, now) for ask in asks]
