@@ -127,7 +127,7 @@ async def test_agent_works_a_whatsapp_case_to_line_2_and_the_dashboard_follows(
     boris_history = specialist.get_by_role("list", name="History")
     await expect(boris_history.get_by_text("Refunds are line 2's", exact=False)).to_be_visible()
     await expect(boris_history.get_by_text("My refund never came.")).to_be_visible()
-    await expect(specialist.get_by_text("Line 2 · Specialists · Boris", exact=False)
+    await expect(specialist.get_by_text("Line 2 · Specialists · me", exact=False)
                  ).to_be_visible()
 
     # Boris solved it and closes the case with e; the lead's dashboard redraws.
