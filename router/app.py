@@ -40,6 +40,7 @@ from router.ratelimit.webhooks import WebhookThrottle
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
+from router.sla.scheduler import SlaScheduler
 from router.sqlite_loop import Checkpointer
 from router.worker_link import (
     WAKE_INBOUND,
@@ -165,6 +166,10 @@ def create_app(settings: Settings | None = None) -> Omniroute:
         app.state.inbound_gateway = core.gateway
         app.state.key_cache = core.key_cache
         outbox = OutboxWorker(core)
+        # Every replica wakes the schedulers when it arms a timer; workers also run one.
+        sla = SlaScheduler(core)
+        app.state.sla_scheduler = sla
+        core.sla_wakeup = sla.wake
         database_file = sqlite_file(engine)
         checkpointer = Checkpointer(database_file) if database_file else None
         try:
@@ -190,6 +195,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["outbox"] = asyncio.create_task(outbox.run(), name="omniroute-outbox")
                 core.workers["overflow"] = asyncio.create_task(run_overflow(core),
                                                                name="omniroute-overflow")
+                core.workers["sla"] = asyncio.create_task(sla.run(), name="omniroute-sla")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
                 settle_heap()
@@ -207,6 +213,7 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                     await task
             await outbox.stop()
             await core.presence.stop()
+            await sla.close()
             await core.gateway.stop()
             await core.bus.stop()
             await core.throttle.close()

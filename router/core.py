@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -30,6 +31,8 @@ EVENTS_KEY = "omniroute.events"
 OUTBOX_KEY = "omniroute.outbox"
 AFTER_COMMIT_KEY = "omniroute.after_commit"
 OVERFLOW_KEY = "omniroute.overflow"
+# The earliest SLA timer a transaction armed (router/sla/timers.py): wakes the scheduler.
+SLA_WAKE_KEY = "omniroute.sla_wake"
 
 
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
@@ -76,6 +79,8 @@ class Core:
     key_cache: KeyCache = field(default_factory=KeyCache)
     # SQLite has one writer; queueing writers here beats SQLite's sleeping busy handler.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set by the lifespan when this replica runs the SLA scheduler.
+    sla_wakeup: Callable[[datetime], None] | None = None
 
     @property
     def sqlite(self) -> bool:
@@ -102,8 +107,11 @@ class Core:
             wake = session.info.pop(OUTBOX_KEY, False)
             callbacks = session.info.pop(AFTER_COMMIT_KEY, ())
             overflow = session.info.pop(OVERFLOW_KEY, False)
+            sla_due = session.info.pop(SLA_WAKE_KEY, None)
         for callback in callbacks:
             callback()
+        if sla_due is not None and self.sla_wakeup is not None:
+            self.sla_wakeup(sla_due)
         if wake:
             self.outbox_wakeup.set()
             if self.wake_elsewhere is not None:

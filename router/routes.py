@@ -12,18 +12,21 @@ from router.channels.endpoints import router as channels
 from router.console.endpoints import router as console
 from router.customers.endpoints import router as customers
 from router.events.endpoints import router as events
+from router.experiments.endpoints import router as experiments
 from router.ops.health import router as health
 from router.ops.inbound_events import router as inbound_events
 from router.ops.keys import router as keys
 from router.ops.media import router as media
 from router.rules.endpoints import router as rules
+from router.sla.endpoints import hours_router, policies_router
 from router.teams.endpoints import router as teams
 from router.threads.endpoints import router as threads
 
 
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
     for router in (health, channels, customers, threads, cases, assignment, media, events,
-                   inbound_events, keys, rules, agents, teams, console):
+                   inbound_events, keys, rules, agents, teams, hours_router,
+                   policies_router, experiments, console):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())

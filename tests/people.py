@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from router.models import Thread
+from router.models import Case, Thread
 from tests.apichannel import inbound, post_inbound
 from tests.omni import OmniServer
 
@@ -61,10 +61,15 @@ async def customer_thread(omni: OmniServer, channel: tuple[str, str], user: str,
 
 async def route(omni: OmniServer, thread_id: int, team_id: int | None,
                 assignee_id: int | None = None, **columns: Any) -> None:
-    """Set a thread's team and assignee as the assignment engine would."""
+    """Set a thread's team and assignee, and its current case's, as the assignment engine
+    would (a merge or a status change copies the case's onto the thread again)."""
     async with omni.core.unit() as session:
         await session.execute(update(Thread).where(Thread.id == thread_id).values(
             team_id=team_id, assignee_id=assignee_id, **columns))
+        case_id = await session.scalar(select(Thread.case_id).where(Thread.id == thread_id))
+        if case_id is not None:
+            await session.execute(update(Case).where(Case.id == case_id).values(
+                team_id=team_id, assignee_id=assignee_id))
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> None:

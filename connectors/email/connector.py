@@ -89,7 +89,10 @@ class EmailConnector(BaseConnector):
             return None
         response_time = str(channel.config.get("ack_response_time") or "")
         minutes = int(channel.config.get("ack_interval_minutes", 24 * 60))
-        return Acknowledgement(text=template.format(response_time=response_time),
+        # The core fills both from the case's SLA (router/sla/ack.py) when it has one; this
+        # is the text for a case without a first-response target.
+        return Acknowledgement(text=template.format(response_time=response_time,
+                                                    due=response_time),
                                min_interval=timedelta(minutes=minutes))
 
     async def send(self, channel: Channel, msg: OutboundMessage) -> SendResult:

@@ -57,6 +57,8 @@ class EmailChannelConfig(BaseModel):
     authserv_id: str = ""
     ack_template: str = DEFAULT_ACK_TEMPLATE
     ack_response_time: str = "one business day"
+    # The template's language: the SLA's {due} and {response_time} are written in it.
+    ack_language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
     ack_interval_minutes: int = Field(default=24 * 60, ge=0)
     # Inline images and attachments larger than this are listed but not kept in the message.
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
@@ -73,10 +75,10 @@ class EmailChannelConfig(BaseModel):
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         try:
-            value.format(response_time="")
+            value.format(response_time="", due="")
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
-                "ack_template may only use the placeholder {response_time} "
+                "ack_template may only use the placeholders {response_time} and {due} "
                 f"(write {{{{ and }}}} for literal braces): {exc}") from None
         return value
 

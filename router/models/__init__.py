@@ -8,7 +8,7 @@ from router.models.channels import ChannelRow, ConnectorState, ServiceMeta
 from router.models.customers import Customer, Identity, Merge, MergeSuggestion
 from router.models.inbound import InboundEvent
 from router.models.outbox import OutboxItem
-from router.models.sla import BusinessHours, Experiment, SlaPolicy
+from router.models.sla import BusinessHours, Experiment, SlaPolicy, SlaTimer
 from router.models.threads import EarlyStatus, Message, MessageAlias, Thread
 from router.models.uploads import Upload
 from router.models.versions import ConfigVersion
@@ -37,6 +37,7 @@ __all__ = [
     "Rule",
     "ServiceMeta",
     "SlaPolicy",
+    "SlaTimer",
     "Team",
     "TeamMember",
     "Thread",

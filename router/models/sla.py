@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import false, text
 
 from router.models.base import Base, BigId, Json, UTCDateTime, utcnow
 
@@ -35,6 +36,8 @@ class SlaPolicy(Base):
     #   resolution_seconds?}]: the most specific target wins.
     targets: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     warn_before_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # The policy of cases that no rule, team or experiment gave one (at most one is flagged).
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     on_breach: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -55,3 +58,33 @@ class Experiment(Base):
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SlaTimer(Base):
+    """A due moment of one case's SLA metric: a warning ahead of it or the breach itself.
+
+    The scheduler sleeps until the earliest unfired row; `target_at` is the metric's due time
+    the row was armed for, so a row whose due time has since moved is recognised as stale.
+    """
+
+    __tablename__ = "sla_timers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "metric", "kind", "target_at"),
+        # The scheduler's one query: the earliest unfired moment (and the claim of due ones).
+        # Partial, so fired rows never slow it down.
+        Index("ix_sla_timers_unfired", "due_at", postgresql_where=text("fired_at IS NULL"),
+              sqlite_where=text("fired_at IS NULL")),
+        Index("ix_sla_timers_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id"))
+    # first_response / next_response / resolution
+    metric: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # warning / breach
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    target_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # fired, or stale (the metric stopped, moved or lost its target before the moment came)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

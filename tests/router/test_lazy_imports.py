@@ -3,7 +3,9 @@
 Every module a worker imports stays in its memory for good (issue 7: 10k live streams per
 worker under 200 MB), so httpx (outbound HTTP, with click and pygments from its CLI module),
 aioimaplib and aiosmtplib (e-mail channels that poll or send), phonenumbers (normalising a
-phone number) and redis (only with OMNIROUTE_REDIS_URL) wait until they are needed.
+phone number), redis (only with OMNIROUTE_REDIS_URL), holidays (a calendar naming a country),
+scipy and numpy (the experiment report) and babel (the e-mail acknowledgement's words) wait
+until they are needed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from router.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-LAZY = ["aioimaplib", "aiosmtplib", "click", "httpx", "phonenumbers", "pygments", "redis"]
+LAZY = ["aioimaplib", "aiosmtplib", "babel", "click", "holidays", "httpx", "numpy",
+        "phonenumbers", "pygments", "redis", "scipy"]
 
 # A fresh interpreter: this test process has long imported all of them for other tests. The
 # schema is made here, not there: Alembic brings pygments (via mako), and `omniroute serve`

@@ -1,0 +1,1 @@
+"""SLA experiments: cases split at random into buckets with different policies."""

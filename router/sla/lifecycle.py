@@ -1,0 +1,125 @@
+"""The calls the case lifecycle makes: each applies the clock and keeps the timers in step.
+
+All run inside the caller's unit of work and never commit. The case must be flushed (have
+its id) before `case_opened`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.experiments.buckets import place_case
+from router.models.cases import Case
+from router.sla import clock, timers
+from router.sla.clock import SlaContext
+from router.sla.context import choose_policy_id, context_for
+
+
+async def context_of(session: AsyncSession, case: Case) -> SlaContext | None:
+    return await context_for(session, case.sla_policy_id)
+
+
+async def case_opened(session: AsyncSession, case: Case, message_at: datetime,
+                      received_at: datetime, now: datetime, *,
+                      arm_now: bool = True) -> SlaContext | None:
+    """A new case (after rules and team are set): put it in a running experiment it
+    matches, choose the policy, start the clock, arm its timers.
+
+    With `arm_now=False` the caller arms a whole inbound batch's new cases at once with
+    `timers.arm_many`."""
+    if case.experiment_id is None:
+        await place_case(session, case)
+    ctx = await context_for(session, await choose_policy_id(session, case))
+    if ctx is None:
+        case.sla_policy_id = None
+        return None
+    clock.start(case, ctx, message_at, now, received_at)
+    if arm_now:
+        await timers.arm(session, case, ctx, new=True)
+    return ctx
+
+
+async def _rearm_if_changed(session: AsyncSession, case: Case, ctx: SlaContext | None,
+                            before: tuple[object, ...]) -> None:
+    if clock.clock_state(case) != before:
+        await timers.arm(session, case, ctx)
+
+
+async def agent_replied(session: AsyncSession, case: Case, at: datetime, *,
+                        automatic: bool = False) -> None:
+    """An agent's reply went out (not a note; automatic messages change nothing)."""
+    if automatic or case.sla_policy_id is None:
+        return
+    before = clock.clock_state(case)
+    clock.on_agent_reply(case, at)
+    await _rearm_if_changed(session, case, await context_of(session, case), before)
+
+
+async def customer_wrote(session: AsyncSession, case: Case, at: datetime, *,
+                         automatic: bool = False) -> None:
+    """A further customer message on an open or pending case (`at`: clock.clock_start)."""
+    if automatic or case.sla_policy_id is None:
+        return
+    ctx = await context_of(session, case)
+    if ctx is None:
+        return
+    before = clock.clock_state(case)
+    clock.on_customer_message(case, ctx, at)
+    await _rearm_if_changed(session, case, ctx, before)
+
+
+async def case_pending(session: AsyncSession, case: Case, at: datetime) -> None:
+    if case.sla_policy_id is None:
+        return
+    before = clock.clock_state(case)
+    clock.pause(case, at)
+    await _rearm_if_changed(session, case, None, before)
+
+
+async def case_resumed(session: AsyncSession, case: Case, at: datetime) -> None:
+    """pending → open by an agent (a customer message resumes by itself)."""
+    ctx = await context_of(session, case)
+    if ctx is None:
+        return
+    before = clock.clock_state(case)
+    clock.resume(case, ctx, at)
+    await _rearm_if_changed(session, case, ctx, before)
+
+
+async def case_resolved(session: AsyncSession, case: Case, at: datetime) -> None:
+    if case.sla_policy_id is None:
+        return
+    clock.on_resolved(case, at)
+    await timers.disarm(session, case.id)
+
+
+async def case_reopened(session: AsyncSession, case: Case, at: datetime) -> None:
+    """After the lifecycle set the case open again."""
+    ctx = await context_of(session, case)
+    if ctx is None:
+        return
+    clock.on_reopened(case, ctx, at)
+    await timers.arm(session, case, ctx)
+
+
+async def case_changed(session: AsyncSession, case: Case) -> None:
+    """Priority or channel changed (targets may differ): re-arm what the clock now says.
+
+    Due times already counting keep their start; only the arming follows the new state.
+    """
+    await timers.arm(session, case, await context_of(session, case))
+
+
+async def acknowledgement_text(session: AsyncSession, case: Case, template: str,
+                               language: str | None, timezone: str | None = None
+                               ) -> str | None:
+    """The e-mail acknowledgement with the case's promised first response filled in, or None
+    (no SLA first-response target: keep the connector's static text)."""
+    from router.sla.ack import render_ack  # babel loads with the first acknowledgement
+
+    ctx = await context_of(session, case)
+    if ctx is None:
+        return None
+    return render_ack(template, case, ctx.policy, ctx.calendar, language, timezone=timezone)
