@@ -173,6 +173,8 @@ class ActionEvent:
     data: str
     at: datetime
     external_message_id: str | None = None
+    # Free text the customer sent with the action (a bot's CSAT answer with a comment).
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +242,9 @@ class OutboundMessage:
     template: Mapping[str, Any] | None = None
     buttons: tuple[ReplyButton, ...] = ()
     request_contact: bool = False
+    # A satisfaction survey this message asks ({"case_id", "question", "scores": [{"score",
+    # "id", "title"}]}); the buttons carry the same choices for channels that show buttons.
+    survey: Mapping[str, Any] | None = None
     automatic: bool = False
     # A per-thread token the connector may embed (e-mail Reply-To plus-address).
     thread_token: str = ""
@@ -531,6 +536,11 @@ class Connector(Protocol):
         """Show the customer that an agent is typing, where the channel can."""
         ...
 
+    async def close_controls(self, channel: Channel, action: ActionEvent, text: str) -> bool:
+        """Replace the buttons of the message `action` came from with `text` where the
+        channel can edit a sent message (Telegram); False where it cannot."""
+        ...
+
     async def start(self, gateway: InboundGateway) -> None:
         """Once at start-up, with the core's gateway (to take live deliveries, say)."""
         ...
@@ -602,6 +612,9 @@ class BaseConnector:
 
     async def agent_typing(self, channel: Channel, recipient: Recipient) -> None:
         return None
+
+    async def close_controls(self, channel: Channel, action: ActionEvent, text: str) -> bool:
+        return False
 
     async def start(self, gateway: InboundGateway) -> None:
         self.fetcher = gateway.fetcher

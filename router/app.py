@@ -22,6 +22,7 @@ from router.agents.presence import PresenceTracker
 from router.assignment.overflow import run_overflow
 from router.core import Core
 from router.crypto import SecretBox
+from router.csat.scheduler import run_survey_scheduler
 from router.db import create_engine, session_factory, sqlite_file
 from router.errors import SecretKeyMismatch
 from router.events.bus import EventBus, InProcessBus, RedisBus
@@ -37,6 +38,7 @@ from router.outbox.worker import OutboxWorker
 from router.problems import install as install_problem_handlers
 from router.ratelimit.limiter import Throttle
 from router.ratelimit.webhooks import WebhookThrottle
+from router.reports.spikes import run_spike_watcher
 from router.routes import include_all
 from router.secret_key import resolve_secret_key
 from router.settings import Settings
@@ -196,6 +198,10 @@ def create_app(settings: Settings | None = None) -> Omniroute:
                 core.workers["overflow"] = asyncio.create_task(run_overflow(core),
                                                                name="omniroute-overflow")
                 core.workers["sla"] = asyncio.create_task(sla.run(), name="omniroute-sla")
+                core.workers["spikes"] = asyncio.create_task(run_spike_watcher(core),
+                                                             name="omniroute-spikes")
+                core.workers["surveys"] = asyncio.create_task(run_survey_scheduler(core),
+                                                              name="omniroute-surveys")
                 await core.receivers.start_all()
             if isinstance(app, Omniroute) and app.settle_heap_after_start:
                 settle_heap()

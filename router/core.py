@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,12 +28,15 @@ if TYPE_CHECKING:
     from router.ingest.gateway import CoreGateway
     from router.ingest.receivers import Receivers
 
+log = logging.getLogger(__name__)
+
 EVENTS_KEY = "omniroute.events"
 OUTBOX_KEY = "omniroute.outbox"
 AFTER_COMMIT_KEY = "omniroute.after_commit"
 OVERFLOW_KEY = "omniroute.overflow"
 # The earliest SLA timer a transaction armed (router/sla/timers.py): wakes the scheduler.
 SLA_WAKE_KEY = "omniroute.sla_wake"
+AFTER_COMMIT_CALLS = "omniroute.after_commit_calls"
 
 
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
@@ -45,9 +49,22 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
 
 
+def after_commit_call(session: AsyncSession, call: Callable[[], Awaitable[Any]]) -> None:
+    """Run `call()` in the background once the transaction has committed (provider calls that
+    must not hold the transaction open); its failure is logged, never raised."""
+    session.info.setdefault(AFTER_COMMIT_CALLS, []).append(call)
+
+
 def wake_outbox(session: AsyncSession) -> None:
     """Nudge this replica's outbox worker once the session's transaction has committed."""
     session.info[OUTBOX_KEY] = True
+
+
+async def _logged(call: Callable[[], Awaitable[Any]]) -> None:
+    try:
+        await call()
+    except Exception:
+        log.exception("a post-commit call failed")
 
 
 @dataclass
@@ -66,6 +83,9 @@ class Core:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # A case started waiting in a queue: the overflow timer looks for its new earliest moment.
     overflow_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    csat_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Tasks started after commits, kept so they are not collected before they finish.
+    background: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.monotonic)
     workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     # Wakes the workers of a separate worker process ("inbound" / "outbox"), if there is one.
@@ -118,6 +138,16 @@ class Core:
                 self.wake_elsewhere("outbox")
         if overflow:
             self.overflow_wakeup.set()
+            wakeups: set[asyncio.Event] = session.info.pop(AFTER_COMMIT_KEY, set())
+            calls = session.info.pop(AFTER_COMMIT_CALLS, [])
+        for call in calls:
+            task = asyncio.create_task(_logged(call))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+        if wake:
+            self.outbox_wakeup.set()
+        for wakeup in wakeups:
+            wakeup.set()
         if events:
             await self.bus.publish(events)
 

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     access_log: bool = True
     # On SIGTERM: how long in-flight requests may take before the server closes them.
     shutdown_grace_seconds: int = Field(default=10, ge=1)
+    # Tag trends: a tag's latest period is a spike when it has at least `spike_min_cases`
+    # and more than `spike_factor` times its mean over the `spike_trailing` periods before.
+    spike_factor: float = Field(default=2.0, gt=1)
+    spike_min_cases: int = Field(default=5, ge=1)
+    spike_trailing: int = Field(default=4, ge=1)
+    # How often each replica looks for a spike today (the insert that wins raises the event).
+    spike_check_seconds: float = Field(default=60.0, gt=0)
     # FastAPI's native OpenTelemetry spans, metrics and logs. Off unless asked for: /metrics
     # already covers the service, and with no provider configured the per-request check cost
     # about a sixth of a webhook request's CPU (bench/NOTES.md).

@@ -92,6 +92,10 @@ class ApiConnector(BaseConnector):
             "template": dict(msg.template) if msg.template else None,
             "automatic": msg.automatic,
         }
+        if msg.survey is not None:
+            # The bot shows the scores its own way and posts the chosen token back (signed,
+            # to the inbound URL) as {"csat": {"token": ..., "comment": ...}}.
+            payload["csat_request"] = dict(msg.survey)
         import httpx
 
         body = json.dumps(payload, separators=(",", ":")).encode()

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from connectors.api.schemas import InboundBody
 from connectors.base import (
+    ActionEvent,
     Attachment,
     CustomerFacts,
     IdentityHint,
@@ -38,6 +39,13 @@ def parse_event(raw: RawEvent, trusted: bool) -> list[InboundItem]:
     sent_at = body.sent_at or raw.received_at
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=UTC)
+    if body.csat is not None:
+        # A survey answer is an action on our message, not something the customer said.
+        return [ActionEvent(channel_id=raw.channel_id, external_user_id=body.external_user_id,
+                            action_id=body.csat.token, data=body.csat.token,
+                            at=sent_at.astimezone(UTC),
+                            external_message_id=body.external_message_id,
+                            comment=body.csat.comment)]
     return [InboundMessage(
         channel_id=raw.channel_id,
         external_user_id=body.external_user_id,

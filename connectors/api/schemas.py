@@ -28,6 +28,15 @@ class InboundAttachment(BaseModel):
     filename: str | None = Field(default=None, max_length=300)
 
 
+class CsatAnswer(BaseModel):
+    """The customer's choice from a `csat_request`: its token, and an optional comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=64)
+    comment: str | None = Field(default=None, max_length=4000)
+
+
 class InboundBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +64,7 @@ class InboundBody(BaseModel):
     @classmethod
     def _attributes(cls, value: dict[str, Any] | None) -> dict[str, Scalar | None] | None:
         return None if value is None else clean_attributes(value)
+    csat: CsatAnswer | None = None
 
 
 class CallbackAnswer(BaseModel):

@@ -19,6 +19,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from connectors.base import (
+    ActionEvent,
     Attachment,
     AttachmentStream,
     BaseConnector,
@@ -184,6 +185,25 @@ class TelegramConnector(BaseConnector):
         except (AiogramError, ValueError) as exc:
             # A typing hint that does not arrive harms nobody; the reply itself will report.
             log.info("sendChatAction failed on channel %s: %s", channel.id, exc)
+
+    async def close_controls(self, channel: Channel, action: ActionEvent, text: str) -> bool:
+        """Edit the message whose button was tapped: `text` instead, and no keyboard."""
+        from aiogram.exceptions import AiogramError
+
+        from connectors.telegram.chats import split_ref
+
+        ref = split_ref(action.external_message_id or "")
+        if ref is None:
+            return False
+        try:
+            await self.bots.bot(channel_config(channel)).edit_message_text(
+                text=text, chat_id=ref[0], message_id=ref[1])
+        except AiogramError as exc:
+            # The rating is stored; a keyboard left in place only invites a second tap,
+            # which is answered politely.
+            log.info("editMessageText failed on channel %s: %s", channel.id, exc)
+            return False
+        return True
 
     async def close(self) -> None:
         # No pool means aiogram was never needed: shutting down must not import it either.

@@ -103,12 +103,19 @@ class WebchatConnector(BaseConnector):
     async def send(self, channel: Channel, msg: OutboundMessage) -> SendResult:
         """Pushed to the visitor's open tabs (in this replica or another); if none took it, the
         core mails a copy through the configured e-mail channel."""
-        frame = {"type": "message", "message": {
+        message: dict[str, Any] = {
             "id": msg.message_id, "direction": "outbound", "text": msg.text,
             "sent_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "status": "delivered", "automatic": msg.automatic,
             "attachments": [{"url": a.url, "mime_type": a.mime_type, "filename": a.filename}
-                            for a in msg.attachments]}}
+                            for a in msg.attachments]}
+        if msg.survey is not None:
+            # The widget shows the scores as stars; a tap sends back the chosen id.
+            message["survey"] = {
+                "question": msg.survey.get("question"),
+                "scores": [{"score": s["score"], "id": s["id"]}
+                           for s in msg.survey.get("scores", [])]}
+        frame = {"type": "message", "message": message}
         pushed = await self._push(channel.id, msg.recipient.external_user_id, frame)
         if pushed:
             return SendResult(external_id=external_id(msg.message_id), status="delivered")

@@ -26,6 +26,7 @@ from connectors.base import (
 from connectors.webchat.live import LiveVisitors
 from connectors.webchat.schemas import (
     FILE_ID_PATTERN,
+    ChoiceEvent,
     FileRef,
     MessageEvent,
     ReadEvent,
@@ -179,6 +180,18 @@ async def accept_read(gateway: InboundGateway, channel: Channel, visitor: Visito
     await gateway.accept(channel, f"r:{visitor.visitor_id}/{digest}",
                          event.model_dump_json().encode(), "application/json")
     return external
+
+
+async def accept_choice(gateway: InboundGateway, channel: Channel, visitor: Visitor,
+                        choice_id: str) -> None:
+    """A tap on one of the choices under our message (survey stars); the same tap twice is
+    stored once, and what it means is the core's to check (the ids are signed)."""
+    await count_visitor(gateway, channel, visitor)
+    event = ChoiceEvent(kind="choice", visitor_id=visitor.visitor_id, choice_id=choice_id,
+                        chosen_at=_now())
+    digest = hashlib.sha256(choice_id.encode()).hexdigest()[:32]
+    await gateway.accept(channel, f"c:{visitor.visitor_id}/{digest}",
+                         event.model_dump_json().encode(), "application/json")
 
 
 def _iso(moment: datetime) -> str:

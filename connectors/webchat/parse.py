@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.base import (
+    ActionEvent,
     Attachment,
     IdentityHint,
     InboundItem,
@@ -16,7 +17,7 @@ from connectors.base import (
     RawEvent,
     StatusUpdate,
 )
-from connectors.webchat.schemas import EventKind, FileRef, MessageEvent, ReadEvent
+from connectors.webchat.schemas import ChoiceEvent, EventKind, FileRef, MessageEvent, ReadEvent
 from connectors.webchat.tokens import identity_hash_valid, verified_visitor_id
 
 # Kinds we store for the record but that produce nothing (none yet: typing is never stored).
@@ -82,9 +83,17 @@ def _read(raw: RawEvent, config: Mapping[str, Any]) -> list[InboundItem]:
             for message_id in event.message_ids]
 
 
+def _choice(raw: RawEvent, config: Mapping[str, Any]) -> list[InboundItem]:
+    event = ChoiceEvent.model_validate_json(raw.payload)
+    return [ActionEvent(channel_id=raw.channel_id, external_user_id=event.visitor_id,
+                        action_id=event.choice_id, data=event.choice_id,
+                        at=_utc(event.chosen_at))]
+
+
 HANDLERS: dict[str, Callable[[RawEvent, Mapping[str, Any]], list[InboundItem]]] = {
     "message": _message,
     "read": _read,
+    "choice": _choice,
 }
 
 

@@ -138,6 +138,18 @@ class ReadEvent(BaseModel):
     read_at: datetime
 
 
+class ChoiceEvent(BaseModel):
+    """Raw event `choice`: the visitor picked one of the choices under our message (the stars
+    of a satisfaction survey), by the choice's id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["choice"]
+    visitor_id: str = Field(min_length=1, max_length=300)
+    choice_id: str = Field(min_length=1, max_length=64)
+    chosen_at: datetime
+
+
 class EventKind(BaseModel):
     """Just enough of a raw event to pick its handler."""
 

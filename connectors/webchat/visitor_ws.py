@@ -3,8 +3,9 @@
 Frames are JSON objects with a `type`. The first frame from the widget is
 `{"type": "hello", "token": ...}`; after `ready` both sides may send:
   widget → server: message {id, text, attachments, profile} · read {message_ids} · typing · ping
+                   choice {id} (a star under a survey)
   server → widget: ready · ack {id, external_id} · error {id?, code, detail} · message {message}
-                   typing {active} · presence {agents_online} · pong
+                   typing {active} · presence {agents_online} · pong · chosen {id}
 Close codes: 1003 not a JSON text frame, 1008 origin or token refused (before accept the
 handshake gets 403), 1009 frame too large, 1012 channel deleted, 4404 no such channel.
 """
@@ -24,6 +25,7 @@ from connectors.base import Channel, InboundGateway, WebhookRejected
 from connectors.webchat.guard import origin_allowed
 from connectors.webchat.intake import (
     Runtime,
+    accept_choice,
     accept_message,
     accept_read,
     echo_frame,
@@ -101,6 +103,18 @@ async def _handle(frame: dict[str, Any], gateway: InboundGateway, runtime: Runti
         ids = frame.get("message_ids")
         if isinstance(ids, list) and ids and all(isinstance(i, int) and 0 < i < 2**63 for i in ids):
             await accept_read(gateway, channel, visitor, ids[:200])
+    elif kind == "choice":
+        choice = frame.get("id")
+        if not isinstance(choice, str) or not 0 < len(choice) <= 64:
+            await socket.send({"type": "error", "code": "invalid",
+                               "detail": "a choice needs the id of one of the choices"})
+            return
+        try:
+            await accept_choice(gateway, channel, visitor, choice)
+        except WebhookRejected as exc:
+            await socket.send({"type": "error", "code": "rate_limited", "detail": exc.detail})
+            return
+        await socket.send({"type": "chosen", "id": choice})
     elif kind == "ping":
         await socket.send({"type": "pong", "agents_online": gateway.agents_online()})
     elif kind == "typing":

@@ -11,6 +11,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class CsatTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(default="en", min_length=2, max_length=15)
+
+
 class WhatsAppChannelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -23,6 +30,9 @@ class WhatsAppChannelConfig(BaseModel):
     graph_base_url: str = Field(default="https://graph.facebook.com",
                                 pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=500)
     graph_version: str = Field(default="v23.0", pattern=r"^v\d{1,3}\.\d{1,3}$")
+    # An approved template for the CSAT survey outside the 24-hour window: five quick-reply
+    # buttons whose payloads omniroute fills ({"name", "language"}).
+    csat_template: CsatTemplate | None = None
 
 
 class Provider(BaseModel):

@@ -24,6 +24,7 @@ from connectors.base import (
 )
 from router.cases.book import CaseBook
 from router.core import Core, queue_event
+from router.csat.answers import answer_tap, is_survey_tap, without_survey_echoes
 from router.customers.facts import apply_channel_facts
 from router.customers.identity import find_sender, identity_value, resolve_sender, suggest
 from router.customers.merge import auto_merge
@@ -68,6 +69,8 @@ async def apply_items(
 ) -> Outcome:
     connector = core.connector(channel.type)
     outcome = Outcome()
+    if any(is_survey_tap(item) for item in items):
+        items = without_survey_echoes(items)
     for item in items:
         if isinstance(item, InboundMessage):
             if await apply_message(core, session, channel, connector, item, raw_id,
@@ -90,6 +93,8 @@ async def apply_items(
             await apply_edit(session, item)
         elif isinstance(item, ReachabilityChange):
             await apply_reachability(session, channel, connector, item)
+        elif isinstance(item, ActionEvent) and is_survey_tap(item):
+            await answer_tap(core, session, channel, item)
         elif isinstance(item, ActionEvent):
             data = _jsonable(dataclasses.asdict(item))
             # Whose press it was: the live stream shows it only to those who see the thread.

@@ -5,6 +5,7 @@ from router.models.auth import ApiKey
 from router.models.base import Base
 from router.models.cases import Case, CaseEvent, Rule
 from router.models.channels import ChannelRow, ConnectorState, ServiceMeta
+from router.models.csat import CsatResponse, CsatSurvey, TrendSpike
 from router.models.customers import Customer, Identity, Merge, MergeSuggestion
 from router.models.inbound import InboundEvent
 from router.models.outbox import OutboxItem
@@ -24,6 +25,8 @@ __all__ = [
     "ChannelRow",
     "ConfigVersion",
     "ConnectorState",
+    "CsatResponse",
+    "CsatSurvey",
     "Customer",
     "EarlyStatus",
     "Experiment",
@@ -41,5 +44,6 @@ __all__ = [
     "Team",
     "TeamMember",
     "Thread",
+    "TrendSpike",
     "Upload",
 ]

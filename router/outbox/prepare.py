@@ -84,6 +84,7 @@ async def prepare_batch(core: Core, session: AsyncSession, item_ids: list[int]) 
             template=meta.get("template"),
             buttons=tuple(ReplyButton(b["id"], b["title"]) for b in meta.get("buttons", [])),
             request_contact=bool(meta.get("request_contact")),
+            survey=meta.get("survey"),
             automatic=message.automatic,
             thread_token=thread_token(core.secret_key, message.thread_id),
         )

@@ -145,13 +145,15 @@ async def queue_reply(
 
 
 async def queue_automatic(
-    core: Core, session: AsyncSession, thread: Thread, channel: Channel, identity: Identity,
-    text: str,
+    core: Core, session: AsyncSession, thread: Thread, channel: Channel | ChannelRow,
+    identity: Identity, text: str, meta: dict[str, Any] | None = None,
 ) -> Message:
-    """An automatic message (acknowledgement) to the identity that just wrote."""
+    """An automatic message (acknowledgement, survey) to one of the customer's identities;
+    `meta` carries buttons, a template or a survey as a reply's meta does."""
     now = utcnow()
     message = Message(thread_id=thread.id, direction="outbound", channel_id=channel.id,
-                      identity_id=identity.id, text=text, attachments=[], meta={}, sent_at=now,
+                      identity_id=identity.id, text=text, attachments=[], meta=meta or {},
+                      sent_at=now,
                       created_at=now, status="queued", author="omniroute", automatic=True,
                       edits=[])
     session.add(message)

@@ -77,6 +77,8 @@ async def fire_due(core: Core, on_transfer: TransferHook | None = None,
     for kind, metric in result.fired:
         if kind == "breach":
             core.metrics.sla_breaches.labels(metric).inc()
+        elif kind == "warning":
+            core.metrics.sla_warnings.labels(metric).inc()
     return result
 
 

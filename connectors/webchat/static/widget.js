@@ -79,6 +79,9 @@
     ".prechat{padding:16px;display:flex;flex-direction:column;gap:8px}",
     ".prechat input,.notice input{padding:8px;border:1px solid #c6cbd6;border-radius:8px;width:100%}",
     ".prechat button{padding:10px;border:0;border-radius:8px;background:#2456d6;color:#fff}",
+    ".rating{display:flex;gap:2px;margin-top:6px}.rating button{border:0;background:none;",
+    "padding:2px;font-size:24px;line-height:1;color:#b8bfcc;cursor:pointer}",
+    ".rating button.lit{color:#e8a200}.thanks{display:block;margin-top:6px;font-style:italic}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}",
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:none;",
     "border-radius:0}}"].join(""));
@@ -144,11 +147,31 @@
         "rel": "noopener noreferrer"} : {}, "\uD83D\uDCCE " + (a.filename || "file"));
       item.append(document.createElement("br"), link);
     });
+    if (m.survey && m.survey.scores && m.survey.scores.length) item.appendChild(stars(m.survey));
     item.appendChild(el("span", {"class": "meta"},
       time(m.sent_at) + (statusText ? " \u00B7 " + statusText : "")));
     if (!shown[key]) { shown[key] = item; log.appendChild(item); }
     log.scrollTop = log.scrollHeight;
     return item;
+  }
+  /* Survey stars: buttons (Tab, Enter), lit up to the one hovered or focused. */
+  function stars(survey) {
+    var group = el("div", {"class": "rating", "role": "group",
+      "aria-label": survey.question || "Rate this conversation"});
+    var bs = survey.scores.map(function (s) {
+      var b = el("button", {"type": "button", "aria-label": "Rate " + s.score + " of 5"}, "\u2605");
+      function lit() { bs.forEach(function (o, i) { o.classList.toggle("lit", i < s.score); }); }
+      b.onmouseenter = b.onfocus = lit;
+      b.onclick = function () {
+        if (!ready) return;
+        socket.send(JSON.stringify({type: "choice", id: s.id}));
+        group.replaceWith(el("span", {"class": "thanks", "role": "status"},
+          "Thank you for your rating!"));
+      };
+      group.appendChild(b);
+      return b;
+    });
+    return group;
   }
   /* A history answer can be older than what arrived live meanwhile (a reply pushed, an own
    * message acked but not yet processed): those stay until the history has them. Own
@@ -314,7 +337,7 @@
       typing.hidden = false;
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typing.hidden = true; }, 6000);
-    } else if (frame.type === "presence" || frame.type === "pong") {
+    } else if (frame.type === "presence" || frame.type === "pong" || frame.type === "chosen") {
       setOnline(frame.agents_online);
     }
   }

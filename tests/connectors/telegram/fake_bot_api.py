@@ -142,6 +142,11 @@ class FakeBotApi:
     async def _do_sendChatAction(self, call: Call) -> web.Response:
         return _ok(True)
 
+    async def _do_editMessageText(self, call: Call) -> web.Response:
+        return _ok({"message_id": int(call.params["message_id"]), "from": BOT_USER,
+                    "date": int(time.time()), "text": call.params["text"],
+                    "chat": {"id": int(call.params["chat_id"]), "type": "private"}})
+
     async def _do_getUpdates(self, call: Call) -> web.Response:
         if self.webhook_url:
             return _error(409, "Conflict: can't use getUpdates method while webhook is active;"

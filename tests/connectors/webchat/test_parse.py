@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.base import (
+    ActionEvent,
     Attachment,
     IdentityHint,
     InboundItem,
@@ -37,6 +38,11 @@ def parse_fixture(name: str, config: dict[str, object] | None = None) -> list[In
 
 
 EXPECTED: dict[str, list[InboundItem]] = {
+    "choice__survey_star": [ActionEvent(
+        channel_id=CHANNEL, external_user_id=VISITOR,
+        action_id="csat:17:4:1a2b3c4:Jx0Lr3nQm2Vd8cYp",
+        data="csat:17:4:1a2b3c4:Jx0Lr3nQm2Vd8cYp",
+        at=datetime(2026, 11, 22, 18, 16, 30, tzinfo=UTC))],
     "message__anonymous": [InboundMessage(
         channel_id=CHANNEL, external_user_id=VISITOR,
         external_message_id=f"{VISITOR}/c_5f2b9a0e1d3c4b7a8e6f",
