@@ -9,7 +9,9 @@ from router.agents.endpoints import router as agents
 from router.assignment.endpoints import router as assignment
 from router.cases.endpoints import router as cases
 from router.channels.endpoints import router as channels
-                   policies_router, experiments, reports, csat, csat_page, console):
+from router.csat.endpoints import router as csat
+from router.csat.page import router as csat_page
+from router.console.endpoints import router as console
 from router.customers.endpoints import router as customers
 from router.events.endpoints import router as events
 from router.experiments.endpoints import router as experiments
@@ -27,11 +29,7 @@ from router.threads.endpoints import router as threads
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
     for router in (health, channels, customers, threads, cases, assignment, media, events,
                    inbound_events, keys, rules, agents, teams, hours_router,
-<<<<<<< HEAD
-                   policies_router, experiments, console):
-=======
-                   policies_router, experiments, reports, csat, csat_page):
->>>>>>> main
+                   policies_router, experiments, reports, csat, csat_page, console):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())
