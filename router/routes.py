@@ -9,9 +9,9 @@ from router.agents.endpoints import router as agents
 from router.assignment.endpoints import router as assignment
 from router.cases.endpoints import router as cases
 from router.channels.endpoints import router as channels
+from router.console.endpoints import router as console
 from router.csat.endpoints import router as csat
 from router.csat.page import router as csat_page
-from router.console.endpoints import router as console
 from router.customers.endpoints import router as customers
 from router.events.endpoints import router as events
 from router.experiments.endpoints import router as experiments
