@@ -126,10 +126,15 @@ class Core:
             events = session.info.pop(EVENTS_KEY, None)
             wake = session.info.pop(OUTBOX_KEY, False)
             callbacks = session.info.pop(AFTER_COMMIT_KEY, ())
+            calls = session.info.pop(AFTER_COMMIT_CALLS, ())
             overflow = session.info.pop(OVERFLOW_KEY, False)
             sla_due = session.info.pop(SLA_WAKE_KEY, None)
         for callback in callbacks:
             callback()
+        for call in calls:
+            task = asyncio.create_task(_logged(call))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
         if sla_due is not None and self.sla_wakeup is not None:
             self.sla_wakeup(sla_due)
         if wake:
@@ -138,16 +143,6 @@ class Core:
                 self.wake_elsewhere("outbox")
         if overflow:
             self.overflow_wakeup.set()
-            wakeups: set[asyncio.Event] = session.info.pop(AFTER_COMMIT_KEY, set())
-            calls = session.info.pop(AFTER_COMMIT_CALLS, [])
-        for call in calls:
-            task = asyncio.create_task(_logged(call))
-            self.background.add(task)
-            task.add_done_callback(self.background.discard)
-        if wake:
-            self.outbox_wakeup.set()
-        for wakeup in wakeups:
-            wakeup.set()
         if events:
             await self.bus.publish(events)
 
