@@ -38,7 +38,8 @@ async function volume({ from, to, days }) {
       backgroundColor: CHANNEL_COLORS[type] || PALETTE[i % PALETTE.length] })) },
   options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true,
     ticks: { precision: 0 } } } } });
-  note("fig-volume", rows.length ? `${rows.length} cases` : "No cases in this period");
+  note("fig-volume", rows.length ? `${rows.length} case${rows.length === 1 ? "" : "s"}`
+    : "No cases in this period");
 }
 
 async function summary(groupBy, range) {
