@@ -178,6 +178,8 @@ function threadContext() {
 
 function drawThread() {
   const thread = store.thread;
+  delete $("#thread-pane").dataset.empty;
+  delete el.customer.dataset.empty;
   setText(el.title, store.customer?.name || `Customer ${thread.customer_id}`);
   const teamId = thread.team_id ?? thread.case?.team_id;
   const team = store.teams.get(teamId);
@@ -279,7 +281,9 @@ function closeThread() {
   store.thread = null;
   store.customer = null;
   store.messages = [];
-  setText(el.title, "Choose a case");
+  setText(el.title, "Choose a case (j / k)");
+  $("#thread-pane").dataset.empty = "";
+  el.customer.dataset.empty = "";
   setText(el.meta, "");
   el.history.replaceChildren();
   el.earlier.hidden = true;
