@@ -187,3 +187,30 @@ async def test_signed_out_dashboard_points_to_the_console(
     page = await browser.new_page()
     await page.goto(f"{omni.url}/console/dashboard")
     await expect(page.get_by_text("Sign in on the console first")).to_be_visible()
+
+
+async def test_a_real_experiment_without_data_says_not_enough_yet(
+        omni: OmniServer, browser: Browser) -> None:
+    policies = [(await omni.client.post("/v1/sla-policies", json={
+        "name": name, "targets": [{"first_response_seconds": seconds}]})).json()["id"]
+        for name, seconds in (("E-mail 12h", 43_200), ("E-mail 4h", 14_400))]
+    experiment = (await omni.client.post("/v1/experiments", json={
+        "name": "E-mail SLA 12h vs 4h", "filter": {"channel_types": ["email"]},
+        "buckets": [{"name": "12h", "weight": 1, "sla_policy_id": policies[0]},
+                    {"name": "4h", "weight": 1, "sla_policy_id": policies[1]}]})).json()
+    started = await omni.client.post(f"/v1/experiments/{experiment['id']}/start")
+    assert started.status_code == 200, started.text
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await sign_in(page, omni, ADMIN_KEY)
+    await page.goto(f"{omni.url}/console/dashboard")
+    await page.wait_for_function("() => Number(document.body.dataset.refreshed || 0) >= 1")
+    await expect(page.get_by_role("alert")).to_be_hidden()
+    region = page.get_by_role("region", name="Experiment")
+    await expect(region.get_by_label("Experiment")).to_have_value(str(experiment["id"]))
+    await expect(region.get_by_text("12h: 0 cases · 4h: 0 cases")).to_be_visible()
+    verdicts = region.get_by_role("listitem")
+    await expect(verdicts).to_have_count(4)
+    texts = await verdicts.all_inner_texts()
+    for text in texts:
+        assert text.startswith("4h vs 12h, ") and "significant" not in text.replace(
+            "not yet significant", ""), text
