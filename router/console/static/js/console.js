@@ -3,8 +3,8 @@
 import { api, ApiError, optional, query, session, download } from "./api.js";
 import { $, h, setText } from "./dom.js";
 import { renderInbox, tickInbox } from "./inbox.js";
-import { messageItem, renderCustomer, renderHistory, renderSuggestions, updateTick }
-  from "./thread.js";
+import { messageItem, renderCustomer, renderHistory, updateTick } from "./thread.js";
+import { Suggestions } from "./suggestions.js";
 import { Composer } from "./composer.js";
 import { LiveEvents } from "./live.js";
 import { setPresence, TransferDialog } from "./actions.js";
@@ -25,6 +25,11 @@ const composer = new Composer($("#composer"), {
 const transfer = new TransferDialog($("#transfer-dialog"), {
   teams: store.teams, agents: store.agents, get meId() { return store.me?.id; },
   onTransferred: (thread) => handedOver(thread),
+});
+const suggestions = new Suggestions(el.suggestions, store, {
+  toast: (text, action) => toast(text, action), fail: (error) => fail(error),
+  changed: () => { openThread(store.selectedId); scheduleInbox(); },
+  hideToast: () => { el.toast.hidden = true; },
 });
 const live = new LiveEvents(onEvent, (state) => {
   setText(el.live, state === "live" ? "● live" : "○ reconnecting…");
@@ -167,7 +172,7 @@ async function openThread(id, { focusList = true } = {}) {
     store.markSeen(thread);
     drawThread();
     composer.show(thread, customer);
-    loadSuggestions(customer);
+    suggestions.show(customer);
     drawInbox();
   } catch (error) { fail(error); }
 }
@@ -215,44 +220,6 @@ function addMessage(message) {
   store.messages.push(message);
   el.history.append(item);
   item.scrollIntoView({ block: "end" });
-}
-
-async function loadSuggestions(customer) {
-  const found = await optional(`/v1/customers/${customer.id}/suggestions`, []).catch(() => []);
-  const shown = found.filter((s) => !store.dismissed.has(s.id));
-  await store.fetchNames(shown.map((s) => s.other_customer_id));
-  renderSuggestions(el.suggestions, shown, store.names, {
-    accept: (s) => acceptSuggestion(s), dismiss: (s) => dismissSuggestion(s) });
-}
-
-async function acceptSuggestion(suggestion) {
-  try {
-    const merge = await api(`/v1/customers/${suggestion.customer_id}/merge`, { method: "POST",
-      body: { other_customer_id: suggestion.other_customer_id, reason: suggestion.reason } });
-    toast("Customers merged", { label: "Undo", run: () => undoMerge(merge.id) });
-    openThread(store.selectedId);
-    scheduleInbox();
-  } catch (error) { fail(error); }
-}
-
-async function undoMerge(mergeId) {
-  try {
-    await api(`/v1/merges/${mergeId}/undo`, { method: "POST" });
-    toast("Merge undone");
-    openThread(store.selectedId);
-    scheduleInbox();
-  } catch (error) { fail(error); }
-}
-
-// The API keeps no "dismissed" flag: dismissing hides the suggestion in this browser.
-function dismissSuggestion(suggestion) {
-  store.dismiss(suggestion.id);
-  loadSuggestions(store.customer);
-  toast("Suggestion dismissed", { label: "Undo", run: () => {
-    store.undismiss(suggestion.id);
-    loadSuggestions(store.customer);
-    el.toast.hidden = true;
-  } });
 }
 
 async function setStatus(status) {
