@@ -143,6 +143,7 @@ async function experiments() {
 }
 
 async function refresh() {
+  lastRefresh = Date.now();
   if (!session.key) { $("#signed-out").hidden = false; $("#charts").hidden = true; return; }
   const range = period();
   const errors = [];
@@ -161,8 +162,16 @@ async function refresh() {
   document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
 }
 
+// Live events ask for a redraw; on a busy desk they come by the hundred, so at most one
+// redraw per MIN_GAP (each one re-reads the period's reports).
+const MIN_GAP = 10_000;
 let timer = null;
-function soon() { clearTimeout(timer); timer = setTimeout(refresh, 500); }
+let lastRefresh = 0;
+function soon() {
+  if (timer) return;
+  const wait = Math.max(500, lastRefresh + MIN_GAP - Date.now());
+  timer = setTimeout(() => { timer = null; refresh(); }, wait);
+}
 
 $("#period").addEventListener("change", refresh);
 $("#experiment-pick").addEventListener("change", () => experiments().catch(() => {}));
