@@ -9,6 +9,7 @@ from router.agents.endpoints import router as agents
 from router.assignment.endpoints import router as assignment
 from router.cases.endpoints import router as cases
 from router.channels.endpoints import router as channels
+from router.console.endpoints import router as console
 from router.csat.endpoints import router as csat
 from router.csat.page import router as csat_page
 from router.customers.endpoints import router as customers
@@ -28,7 +29,7 @@ from router.threads.endpoints import router as threads
 def include_all(app: FastAPI, connectors: dict[str, Connector]) -> None:
     for router in (health, channels, customers, threads, cases, assignment, media, events,
                    inbound_events, keys, rules, agents, teams, hours_router,
-                   policies_router, experiments, reports, csat, csat_page):
+                   policies_router, experiments, reports, csat, csat_page, console):
         app.include_router(router)
     for name in sorted(connectors):
         app.include_router(connectors[name].routes())
