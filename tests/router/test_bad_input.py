@@ -126,4 +126,4 @@ async def test_oversized_body_is_413_and_changes_nothing(omni: OmniServer) -> No
     response = await omni.client.post("/v1/channels", json=huge)
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
-    assert (await omni.client.get("/v1/channels")).json() == []
+    assert (await omni.client.get("/v1/channels")).json()["items"] == []
