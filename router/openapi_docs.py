@@ -55,3 +55,61 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         }
         for code in codes
     }
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_CONTENT = {"application/problem+json": {"schema": PROBLEM_REF}}
+# FastAPI's own 422 body, replaced by the problem document the handlers really send.
+FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
+
+
+def _answer(code: int) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": DESCRIPTIONS[code], "content": PROBLEM_CONTENT}
+    if code == 429:
+        answer["headers"] = RETRY_AFTER
+    return answer
+
+
+def _implied(operation: dict[str, Any]) -> set[int]:
+    """The problems every operation of this shape can answer, declared or not."""
+    parameters = operation.get("parameters", [])
+    body = "requestBody" in operation
+    codes: set[int] = set()
+    if parameters or body:
+        codes.add(422)  # request validation
+    if body:
+        codes |= {400, 413}  # malformed JSON, the body limit
+    if any(p["in"] == "query" and p["name"] == "cursor" for p in parameters):
+        codes.add(400)  # a cursor this API did not issue
+    if any(p["in"] == "path" for p in parameters):
+        codes.add(404)  # no such resource
+    if "401" in operation["responses"]:
+        codes.add(429)  # whatever needs a key is rate limited per key
+    return codes
+
+
+def complete_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation documents each problem it can answer, as application/problem+json.
+
+    One pass over the generated document instead of a list on each decorator: what the
+    exception handlers (router/problems.py) send for a shape of request is the same for
+    every endpoint of that shape.
+    """
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses: dict[str, Any] = operation["responses"]
+            for code in _implied(operation):
+                responses.setdefault(str(code), _answer(code))
+            for code, answer in responses.items():
+                if not code.isdigit() or int(code) < 400:
+                    continue
+                content = answer.get("content") or {}
+                # Other media types an endpoint declares itself (the CSAT page's HTML) stay;
+                # the plain JSON FastAPI adds for a model is the problem document.
+                content.pop("application/json", None)
+                content["application/problem+json"] = {"schema": PROBLEM_REF}
+                answer["content"] = content
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in FASTAPI_VALIDATION:
+        schemas.pop(name, None)
+    return document

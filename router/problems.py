@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import Match
 
 from connectors.base import WebhookRejected
 from router.db import database_unavailable
@@ -60,6 +61,20 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method served at this path (RFC 9110: a 405 says which).
+
+    Starlette names only the methods of the first route whose path matched, while each
+    method of a path is its own route here (GET, PATCH and DELETE of one resource).
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
@@ -82,10 +97,13 @@ def install(app: FastAPI) -> None:
                                 f"invalid fields: {fields}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         slug = title.lower().replace(" ", "-")
-        return problem_response(exc.status_code, slug, title, str(exc.detail))
+        answer = problem_response(exc.status_code, slug, title, str(exc.detail))
+        if exc.status_code == 405:
+            answer.headers["Allow"] = ", ".join(allowed_methods(request))
+        return answer
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, _: ClientDisconnect) -> Response:
