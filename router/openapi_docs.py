@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from router.ids import MAX_ID
+
 DESCRIPTIONS = {
     400: "Malformed request (bad cursor, bad JSON)",
     401: "Missing, unknown or revoked API key / bad signature",
@@ -88,6 +90,28 @@ def _implied(operation: dict[str, Any]) -> set[int]:
     return codes
 
 
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _exact_integers(node: Any) -> None:
+    """Integer bounds as integers: Pydantic writes a body field's as floats.
+
+    9.223372036854776e18 is 2**63, one past the id column; a client trusting the document
+    sent it and got a 422 for a value the document allowed.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _exact_integers(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "integer":
+            for bound in BOUNDS:
+                value = node.get(bound)
+                if isinstance(value, float):
+                    node[bound] = MAX_ID if value >= float(MAX_ID) else int(value)
+        for value in node.values():
+            _exact_integers(value)
+
+
 def complete_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Every operation documents each problem it can answer, as application/problem+json.
 
@@ -98,17 +122,22 @@ def complete_problems(document: dict[str, Any]) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             responses: dict[str, Any] = operation["responses"]
-            for code in _implied(operation):
-                responses.setdefault(str(code), _answer(code))
+            for implied in _implied(operation):
+                responses.setdefault(str(implied), _answer(implied))
+            # A page for people (the CSAT link) answers its own refusals as a page too.
+            html = any("text/html" in (answer.get("content") or {})
+                       for status, answer in responses.items() if status.startswith("2"))
             for code, answer in responses.items():
                 if not code.isdigit() or int(code) < 400:
                     continue
-                content = answer.get("content") or {}
-                # Other media types an endpoint declares itself (the CSAT page's HTML) stay;
-                # the plain JSON FastAPI adds for a model is the problem document.
+                content = dict(answer.get("content") or {})
+                # The plain JSON FastAPI adds for a model is the problem document.
                 content.pop("application/json", None)
                 content["application/problem+json"] = {"schema": PROBLEM_REF}
+                if html and code != "429":
+                    content.setdefault("text/html", {"schema": {"type": "string"}})
                 answer["content"] = content
+    _exact_integers(document)
     schemas = document.get("components", {}).get("schemas", {})
     for name in FASTAPI_VALIDATION:
         schemas.pop(name, None)

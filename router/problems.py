@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.routing import Match
 
 from connectors.base import WebhookRejected
 from router.db import database_unavailable
@@ -19,6 +19,7 @@ from router.errors import ProblemError, ServiceUnavailable, problem_body
 
 log = logging.getLogger("omniroute.errors")
 PROBLEM_JSON = "application/problem+json"
+HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
 
 def problem_response(status: int, slug: str, title: str, detail: str,
@@ -61,18 +62,33 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _path_methods(app: FastAPI) -> list[tuple[re.Pattern[str], bool, list[str]]]:
+    """Each documented path as a pattern, whether it has parameters, and its methods."""
+    cached: list[tuple[re.Pattern[str], bool, list[str]]] | None = getattr(
+        app.state, "path_methods", None)
+    if cached is None:
+        cached = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+            methods = sorted(m.upper() for m in operations if m.upper() in HTTP_METHODS)
+            cached.append((pattern, "{" in path, methods))
+        app.state.path_methods = cached
+    return cached
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """Every method served at this path (RFC 9110: a 405 says which).
+    """Every method the document declares for this path (RFC 9110: a 405 says which).
 
     Starlette names only the methods of the first route whose path matched, while each
-    method of a path is its own route here (GET, PATCH and DELETE of one resource).
+    method of a path is its own route here. A fixed path (/v1/agents/me) is its own
+    resource even where an id pattern (/v1/agents/{agent_id}) would also match it.
     """
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    path = request.url.path
+    matches = [(has_params, methods) for pattern, has_params, methods
+               in _path_methods(request.app) if pattern.match(path)]
+    fixed = [methods for has_params, methods in matches if not has_params]
+    chosen = fixed or [methods for _, methods in matches]
+    return sorted({method for methods in chosen for method in methods})
 
 
 def install(app: FastAPI) -> None:
