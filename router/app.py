@@ -34,6 +34,8 @@ from router.ingest.worker import run_inbound_worker
 from router.metrics import Metrics
 from router.middleware import BodyLimit, RequestMetrics, WebhookLimit, route_limits
 from router.models import ServiceMeta
+from router.openapi_docs import complete_problems
+from router.openapi_links import add_links
 from router.outbox.worker import OutboxWorker
 from router.problems import install as install_problem_handlers
 from router.ratelimit.limiter import Throttle
@@ -119,6 +121,12 @@ class Omniroute(FastAPI):
     webhook_hot_path: WebhookHotPath | None = None
     # Set by `omniroute serve`, which owns its process (tests run many apps in one).
     settle_heap_after_start = False
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, completed with the problems and links it cannot infer."""
+        if self.openapi_schema is None:
+            self.openapi_schema = add_links(complete_problems(super().openapi()))
+        return self.openapi_schema
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The busy webhooks are served before FastAPI's stack, which was most of their CPU

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from router.errors import ProblemError, ServiceUnavailable, problem_body
 
 log = logging.getLogger("omniroute.errors")
 PROBLEM_JSON = "application/problem+json"
+HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
 
 def problem_response(status: int, slug: str, title: str, detail: str,
@@ -60,6 +62,35 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _path_methods(app: FastAPI) -> list[tuple[re.Pattern[str], bool, list[str]]]:
+    """Each documented path as a pattern, whether it has parameters, and its methods."""
+    cached: list[tuple[re.Pattern[str], bool, list[str]]] | None = getattr(
+        app.state, "path_methods", None)
+    if cached is None:
+        cached = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+            methods = sorted(m.upper() for m in operations if m.upper() in HTTP_METHODS)
+            cached.append((pattern, "{" in path, methods))
+        app.state.path_methods = cached
+    return cached
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the document declares for this path (RFC 9110: a 405 says which).
+
+    Starlette names only the methods of the first route whose path matched, while each
+    method of a path is its own route here. A fixed path (/v1/agents/me) is its own
+    resource even where an id pattern (/v1/agents/{agent_id}) would also match it.
+    """
+    path = request.url.path
+    matches = [(has_params, methods) for pattern, has_params, methods
+               in _path_methods(request.app) if pattern.match(path)]
+    fixed = [methods for has_params, methods in matches if not has_params]
+    chosen = fixed or [methods for _, methods in matches]
+    return sorted({method for methods in chosen for method in methods})
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
@@ -82,10 +113,13 @@ def install(app: FastAPI) -> None:
                                 f"invalid fields: {fields}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         slug = title.lower().replace(" ", "-")
-        return problem_response(exc.status_code, slug, title, str(exc.detail))
+        answer = problem_response(exc.status_code, slug, title, str(exc.detail))
+        if exc.status_code == 405:
+            answer.headers["Allow"] = ", ".join(allowed_methods(request))
+        return answer
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, _: ClientDisconnect) -> Response:

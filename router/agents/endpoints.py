@@ -102,14 +102,15 @@ async def put_presence(body: PresenceIn, core: CoreDep, session: SessionDep,
     return await agent_view(session, agent)
 
 
-@router.get("/{agent_id}", summary="Get an agent", response_model=AgentOut,
+# `:int`: /v1/agents/me is its own resource, so PATCH /v1/agents/me is a 405, not agent "me".
+@router.get("/{agent_id:int}", summary="Get an agent", response_model=AgentOut,
             responses=problems(401, 404, 422))
 async def get(agent_id: IdPath, session: ReadDep, _: AgentDep) -> dict[str, Any]:
     """One agent with their teams, capacity, presence and open cases."""
     return await agent_view(session, await get_agent(session, agent_id))
 
 
-@router.patch("/{agent_id}", summary="Update an agent", response_model=AgentOut,
+@router.patch("/{agent_id:int}", summary="Update an agent", response_model=AgentOut,
               responses=problems(401, 403, 404, 409, 422))
 async def patch(agent_id: IdPath, body: AgentPatch, core: CoreDep, session: SessionDep,
                 principal: SupervisorDep) -> dict[str, Any]:

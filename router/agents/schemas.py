@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from router.auth.keys import Role
 from router.ids import DbId
@@ -38,7 +38,7 @@ class AgentPatch(BaseModel):
     skills: list[Skill] | None = Field(default=None, max_length=50)
     team_ids: list[DbId] | None = Field(default=None, max_length=200)
     presence: Presence | None = None
-    active: bool | None = Field(default=None, description="false: the agent left; their keys "
+    active: StrictBool | None = Field(default=None, description="false: the agent left; their keys "
                                 "stop working and they get no more cases")
 
 

@@ -16,6 +16,7 @@ from router.errors import Conflict, ProviderUnavailable
 from router.models import ChannelRow
 from router.models.base import utcnow
 from router.openapi_docs import problems
+from router.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
 log = logging.getLogger("omniroute.channels")
@@ -32,13 +33,16 @@ def channel_out(core: Core, row: ChannelRow, request: Request) -> dict[str, Any]
     }
 
 
-@router.get("", summary="List channels", response_model=list[ChannelOut],
-            responses=problems(401, 403))
+@router.get("", summary="List channels", response_model=Page[ChannelOut],
+            responses=problems(400, 401, 403, 422))
 async def list_(
-    request: Request, core: CoreDep, session: ReadDep, _: AgentDep
-) -> list[dict[str, Any]]:
-    """Every channel, secrets left out."""
-    return [channel_out(core, row, request) for row in await service.list_rows(session)]
+    request: Request, core: CoreDep, session: ReadDep, _: AgentDep,
+    cursor: CursorQuery = None, limit: LimitQuery = 50,
+) -> dict[str, Any]:
+    """Channels oldest first, secrets left out."""
+    rows, next_cursor = await service.list_rows(session, cursor, limit)
+    return {"items": [channel_out(core, row, request) for row in rows],
+            "next_cursor": next_cursor}
 
 
 @router.post("", summary="Create a channel", response_model=ChannelCreated,

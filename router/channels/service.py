@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel, Connector
@@ -16,6 +17,7 @@ from router.errors import NotFound, Unprocessable
 from router.ids import MAX_ID
 from router.models import ChannelRow, Team
 from router.models.base import utcnow
+from router.pagination import BadCursor, decode_cursor, split_page
 
 CACHE_SECONDS = 5.0
 
@@ -164,11 +166,23 @@ async def update(
     return row
 
 
-async def list_rows(session: AsyncSession) -> list[ChannelRow]:
-    result = await session.scalars(
-        select(ChannelRow).where(ChannelRow.deleted_at.is_(None)).order_by(ChannelRow.created_at)
-    )
-    return list(result)
+async def list_rows(session: AsyncSession, cursor: str | None,
+                    limit: int) -> tuple[list[ChannelRow], str | None]:
+    """A page of live channels, oldest first, and the cursor after it."""
+    query = select(ChannelRow).where(ChannelRow.deleted_at.is_(None))
+    if cursor is not None:
+        at_raw, last_id = decode_cursor(cursor, 2)
+        try:
+            at = datetime.fromisoformat(str(at_raw))
+        except ValueError:
+            raise BadCursor("this cursor was not issued by this API") from None
+        if not isinstance(last_id, str) or len(last_id) > 32:
+            raise BadCursor("this cursor was not issued by this API")
+        query = query.where(or_(ChannelRow.created_at > at,
+                                and_(ChannelRow.created_at == at, ChannelRow.id > last_id)))
+    rows = list(await session.scalars(
+        query.order_by(ChannelRow.created_at, ChannelRow.id).limit(limit + 1)))
+    return split_page(rows, limit, lambda r: [r.created_at.isoformat(), r.id])
 
 
 async def mark_health(

@@ -15,6 +15,7 @@ from router.csat.schemas import CsatOut
 from router.csat.settings import CHANNEL_TYPES, CsatSettings, load_settings, save_settings
 from router.errors import Unprocessable
 from router.ids import IdQuery
+from router.instants import IsoDateTime
 from router.models import CsatResponse
 from router.openapi_docs import problems
 from router.pagination import (
@@ -60,8 +61,8 @@ async def put_settings(body: CsatSettings, session: SessionDep, _: SupervisorDep
             responses=problems(400, 401, 403, 422))
 async def list_answers(
     session: ReadDep, principal: SupervisorDep,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: Annotated[datetime | None, Query()] = None,
+    from_: Annotated[IsoDateTime | None, Query(alias="from")] = None,
+    to: Annotated[IsoDateTime | None, Query()] = None,
     team_id: IdQuery = None, agent_id: IdQuery = None,
     channel_type: Annotated[str | None, Query(max_length=32)] = None,
     cursor: CursorQuery = None, limit: LimitQuery = 50,

@@ -12,7 +12,8 @@ CHANNEL_TYPES = ("telegram", "whatsapp", "email", "webchat", "api")
 
 
 class CsatSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: "0" or 0.0 for a number and 0 for `enabled` were accepted against the schema.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     enabled: bool = True
     # Seconds after resolution before the survey goes out (0: at once).

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from router.auth.deps import CoreDep, ReadDep, SupervisorDep
 from router.auth.keys import Principal
+from router.instants import IsoDateTime
 from router.openapi_docs import problems
 from router.pagination import (
     BadCursor,
@@ -32,9 +33,9 @@ from router.reports.tags import SpikeRule, tag_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
-FromQuery = Annotated[datetime | None, Query(alias="from", description="Cases opened from (UTC"
+FromQuery = Annotated[IsoDateTime | None, Query(alias="from", description="Cases opened from (UTC"
                                                                           " if no offset)")]
-ToQuery = Annotated[datetime | None, Query(alias="to", description="… until before this time")]
+ToQuery = Annotated[IsoDateTime | None, Query(alias="to", description="… until before this time")]
 TzQuery = Annotated[str, Query(max_length=64, description="IANA zone for days and weeks")]
 CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}},

@@ -60,14 +60,15 @@ async def test(body: RuleTestIn, session: ReadDep, _: SupervisorDep) -> dict[str
     return await service.dry_run(session, body)
 
 
-@router.get("/{rule_id}", summary="Get a rule", response_model=RuleOut,
+# `:int`: /v1/rules/test is its own operation, so PATCH /v1/rules/test is a 405.
+@router.get("/{rule_id:int}", summary="Get a rule", response_model=RuleOut,
             responses=problems(401, 403, 404, 422))
 async def get(rule_id: IdPath, session: ReadDep, _: AgentDep) -> dict[str, Any]:
     """One rule."""
     return service.rule_view(await service.get_rule(session, rule_id))
 
 
-@router.patch("/{rule_id}", summary="Update a rule", response_model=RuleOut,
+@router.patch("/{rule_id:int}", summary="Update a rule", response_model=RuleOut,
               responses=problems(401, 403, 404, 422))
 async def update(rule_id: IdPath, body: RulePatch, core: CoreDep, session: SessionDep,
                  _: SupervisorDep) -> dict[str, Any]:
@@ -76,7 +77,7 @@ async def update(rule_id: IdPath, body: RulePatch, core: CoreDep, session: Sessi
     return service.rule_view(await service.update_rule(core, session, rule, body))
 
 
-@router.delete("/{rule_id}", summary="Delete a rule", status_code=status.HTTP_204_NO_CONTENT,
+@router.delete("/{rule_id:int}", summary="Delete a rule", status_code=status.HTTP_204_NO_CONTENT,
                response_class=Response, responses=problems(401, 403, 404, 422))
 async def delete(rule_id: IdPath, session: SessionDep, _: SupervisorDep) -> Response:
     """Remove the rule; every replica stops applying it at its next batch."""

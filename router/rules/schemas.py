@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from connectors.customer_facts import clean_text
 from router.ids import DbId
@@ -72,7 +72,7 @@ class RuleIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     position: int | None = Field(default=None, ge=0, le=MAX_POSITION,
                                  description="Lower runs first; default: after the last rule")
-    enabled: bool = True
+    enabled: StrictBool = True
     when: When
     then: list[Action] = Field(min_length=1, max_length=MAX_ACTIONS)
 
@@ -84,7 +84,7 @@ class RulePatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     position: int | None = Field(default=None, ge=0, le=MAX_POSITION)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     when: When | None = None
     then: list[Action] | None = Field(default=None, min_length=1, max_length=MAX_ACTIONS)
 
@@ -109,7 +109,7 @@ class RuleTestIn(BaseModel):
     text: str = Field(default="", max_length=65_536)
     customer_id: DbId | None = Field(default=None, description="Whose tier, language, tags, "
                                      "attributes and thread the rules read; none: a new customer")
-    business_hours: bool | None = Field(default=None, description="Whether it is business "
+    business_hours: StrictBool | None = Field(default=None, description="Whether it is business "
                                         "hours; null: unknown (time.business_hours is false)")
 
 

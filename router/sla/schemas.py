@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from router.ids import DbId
 
@@ -78,7 +78,7 @@ class SlaPolicyCreate(BaseModel):
     targets: list[SlaTarget] = Field(default_factory=list, max_length=200)
     warn_before_seconds: int = 0
     on_breach: list[BreachAction] = Field(default_factory=list, max_length=50)
-    default: bool = Field(default=False, description="The policy of cases no rule, team or "
+    default: StrictBool = Field(default=False, description="The policy of cases no rule, team or "
                           "experiment gave one (setting it clears the flag elsewhere)")
 
 
@@ -90,7 +90,7 @@ class SlaPolicyUpdate(BaseModel):
     targets: list[SlaTarget] | None = Field(default=None, max_length=200)
     warn_before_seconds: int | None = None
     on_breach: list[BreachAction] | None = Field(default=None, max_length=50)
-    default: bool | None = None
+    default: StrictBool | None = None
 
 
 class SlaPolicyOut(BaseModel):

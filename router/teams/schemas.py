@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from router.ids import DbId
 
@@ -21,13 +21,13 @@ class TeamIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     line: int = Field(default=1, ge=1, le=MAX_LINE)
     strategy: Strategy = "round_robin"
-    sticky: bool = False
+    sticky: StrictBool = False
     member_ids: list[DbId] = Field(default_factory=list, max_length=1000)
     business_hours_id: DbId | None = None
     sla_policy_id: DbId | None = None
     overflow_team_id: DbId | None = None
     overflow_after_seconds: int | None = Field(default=None, ge=0, le=MAX_SECONDS)
-    release_on_offline: bool = False
+    release_on_offline: StrictBool = False
 
 
 class TeamPatch(BaseModel):
@@ -36,13 +36,13 @@ class TeamPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     line: int | None = Field(default=None, ge=1, le=MAX_LINE)
     strategy: Strategy | None = None
-    sticky: bool | None = None
+    sticky: StrictBool | None = None
     member_ids: list[DbId] | None = Field(default=None, max_length=1000)
     business_hours_id: DbId | None = None
     sla_policy_id: DbId | None = None
     overflow_team_id: DbId | None = None
     overflow_after_seconds: int | None = Field(default=None, ge=0, le=MAX_SECONDS)
-    release_on_offline: bool | None = None
+    release_on_offline: StrictBool | None = None
 
 
 class TeamOut(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
@@ -12,6 +11,7 @@ from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep
 from router.auth.keys import Principal
 from router.errors import Unprocessable
 from router.ids import IdPath, IdQuery, valid_id
+from router.instants import IsoDateTime
 from router.openapi_docs import problems
 from router.outbox.service import ReplyRequest, queue_reply
 from router.pagination import CursorQuery, LimitQuery, Page
@@ -38,7 +38,7 @@ async def list_(
     channel_id: Annotated[str | None, Query(max_length=32)] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
     customer_id: IdQuery = None,
-    updated_since: datetime | None = None,
+    updated_since: IsoDateTime | None = None,
     team_id: Annotated[str | None, Query(pattern=r"^(none|[0-9]{1,19})$",
                                          description="A team id, or `none`: unrouted")] = None,
     assignee_id: Annotated[str | None, Query(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StrictBool
 
 from router.cases.schemas import CaseOut
 from router.ids import DbId
@@ -113,9 +113,9 @@ class ReplyIn(BaseModel):
 
     text: str = Field(default="", max_length=65_536)
     channel_id: str | None = Field(default=None, max_length=32)
-    internal: bool = False
+    internal: StrictBool = False
     attachments: list[OutAttachment] = Field(default_factory=list, max_length=10)
     reply_to_message_id: DbId | None = None
     template: TemplateIn | None = None
     buttons: list[ButtonIn] = Field(default_factory=list, max_length=10)
-    request_contact: bool = False
+    request_contact: StrictBool = False

@@ -28,6 +28,14 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("GET", "/v1/threads?status=closed", None, 422, "status"),
     ("GET", "/v1/threads?cursor=!!!", None, 400, "cursor"),
     ("GET", "/v1/threads?updated_since=yesterday", None, 422, "updated_since"),
+    # A bare number was read as seconds since 1970 (found by schemathesis).
+    ("GET", "/v1/threads?updated_since=0.5", None, 422, "updated_since"),
+    ("GET", "/v1/reports/summary?from=1700000000", None, 422, "from"),
+    ("GET", "/v1/csat?to=0", None, 422, "to"),
+    ("GET", "/v1/channels?cursor=!!!", None, 400, "cursor"),
+    # Booleans are JSON booleans, not 0/1 (found by schemathesis).
+    ("PUT", "/v1/settings/csat", {"enabled": 0}, 422, "enabled"),
+    ("POST", "/v1/teams", {"name": "t", "sticky": 1}, 422, "sticky"),
     ("PATCH", "/v1/threads/999999", {"status": "open"}, 404, "thread 999999"),
     ("GET", "/v1/threads/999999/messages", None, 404, "thread 999999"),
     ("POST", "/v1/threads/999999/messages", {"text": "x"}, 404, "thread 999999"),
@@ -126,4 +134,4 @@ async def test_oversized_body_is_413_and_changes_nothing(omni: OmniServer) -> No
     response = await omni.client.post("/v1/channels", json=huge)
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
-    assert (await omni.client.get("/v1/channels")).json() == []
+    assert (await omni.client.get("/v1/channels")).json()["items"] == []

@@ -113,7 +113,7 @@ async def test_a_default_team_must_exist(omni: OmniServer, config: dict[str, Any
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"] == [{"field": "config.default_team_id",
                                         "message": field_problem}]
-    assert (await omni.client.get("/v1/channels")).json() == []
+    assert (await omni.client.get("/v1/channels")).json()["items"] == []
     team = await make_team(omni, "line 1", [])
     bot = await Bot.start(omni, default_team=team)
     shown = (await omni.client.get(f"/v1/channels/{bot.channel_id}")).json()
