@@ -18,6 +18,7 @@ from router.core import Core, queue_event
 from router.models import Case, Thread
 from router.models.base import utcnow
 from router.pagination import cursor_id, decode_cursor, split_page
+from router.sla import lifecycle as sla
 
 
 async def current_case(session: AsyncSession, thread: Thread, *,
@@ -45,6 +46,7 @@ async def on_agent_reply(session: AsyncSession, thread: Thread) -> None:
         case.first_response_at = now
     case.last_response_at = now
     case.awaiting_since = None
+    await sla.agent_replied(session, case, now)
 
 
 async def set_status(core: Core, session: AsyncSession, thread: Thread, status: str,
@@ -66,6 +68,9 @@ async def set_status(core: Core, session: AsyncSession, thread: Thread, status: 
         case.resolved_at = None
         case.resolved_by = None
         case.status = status
+        if status == "pending":
+            case.sla_paused_at = now  # reopened straight into waiting on the customer
+        await sla.case_reopened(session, case, now)
         record(session, case.id, "reopened", now, actor=actor, data={"by": "agent"})
         queue_event(session, "case.reopened", case_event(case))
         # Back to whoever had it if they can take it, else the team's strategy.
@@ -77,7 +82,11 @@ async def set_status(core: Core, session: AsyncSession, thread: Thread, status: 
     else:
         await refresh_counts(session, case, thread)
         record(session, case.id, status, now, actor=actor)
-        case.status = status
+        previous, case.status = case.status, status
+        if status == "pending":
+            await sla.case_pending(session, case, now)
+        elif previous == "pending":
+            await sla.case_resumed(session, case, now)
     sync_thread(thread, case)
 
 
@@ -92,9 +101,15 @@ async def resolve(core: Core, session: AsyncSession, thread: Thread, case: Case,
     case.resolved_by = by
     case.queued_at = None
     case.awaiting_since = None
+    await sla.case_resolved(session, case, now)
     record(session, case.id, "resolved", now, actor=actor, data={"by": by})
     queue_event(session, "case.resolved", case_event(case, resolved_by=by))
     sync_thread(thread, case)
+    # One survey per case, in this transaction (it skips automatic and merge closes).
+    # Imported here: the survey sends through the outbox, which imports this module.
+    from router.csat.survey import schedule_survey
+
+    await schedule_survey(core, session, case, now)
     if freed is not None:
         await session.flush()
         await drain_for_agent(session, freed, now)
