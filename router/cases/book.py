@@ -30,7 +30,8 @@ from router.models import Case, CaseEvent, Customer, Thread
 from router.models.base import UTCDateTime, utcnow
 from router.rules.engine import load_rules
 from router.sla import clock as sla_clock
-from router.sla import lifecycle as sla, timers
+from router.sla import lifecycle as sla
+from router.sla import timers
 from router.sla.clock import SlaContext
 
 CASES: Table = Case.__table__  # type: ignore[assignment]
@@ -222,10 +223,12 @@ class CaseBook:
         session = self.session
         now = utcnow()
         rules = await load_rules(session)
+        hours = routing.OpenHours(session, now)
         asks: list[Ask] = []
         for item in pending:
-            found = routing.route(rules, routing.context(item.channel, item.customer,
-                                                         item.thread, item.text), item.channel)
+            found = routing.route(rules, routing.context(
+                item.channel, item.customer, item.thread, item.text,
+                await hours.of(item.channel)), item.channel)
             routing.apply(item.case, found)
             if found.agent_id is not None:
                 asks.append(Ask(item.case.team_id, item.case.channel_type, found.agent_id,

@@ -15,6 +15,7 @@ from router.cases.counts import live_counts, refresh_counts
 from router.cases.state import placed, record, sync_thread
 from router.cases.views import HELD, PRIORITY_RANK, case_event, case_view
 from router.core import Core, queue_event
+from router.csat.lookup import csat_of
 from router.models import Case, Thread
 from router.models.base import utcnow
 from router.pagination import cursor_id, decode_cursor, split_page
@@ -125,12 +126,15 @@ async def list_cases(session: AsyncSession, thread: Thread, cursor: str | None,
     rows = list(await session.scalars(query.order_by(Case.id.desc()).limit(limit + 1)))
     rows, next_cursor = split_page(rows, limit, lambda c: [c.id])
     counts = await live_counts(session, rows)
-    return [_counted(case_view(row), counts) for row in rows], next_cursor
+    answers = await csat_of(session, rows)
+    return [_counted(case_view(row), counts, answers) for row in rows], next_cursor
 
 
-def _counted(view: dict[str, Any], counts: dict[int, int]) -> dict[str, Any]:
+def _counted(view: dict[str, Any], counts: dict[int, int],
+             answers: dict[int, dict[str, Any]]) -> dict[str, Any]:
     if view["id"] in counts:
         view["messages_in"] = max(counts[view["id"]], view["messages_in"])
+    view["csat"] = answers.get(view["id"])
     return view
 
 
@@ -166,8 +170,9 @@ async def case_facts(session: AsyncSession, threads: Iterable[Thread]) -> dict[i
         return out
     rows = list(await session.scalars(select(Case).where(Case.id.in_(sorted(by_case)))))
     counts = await live_counts(session, rows)
+    answers = await csat_of(session, rows)
     for case in rows:
-        out[by_case[case.id]] = {"case": _counted(case_view(case), counts),
+        out[by_case[case.id]] = {"case": _counted(case_view(case), counts, answers),
                                  "queue_position": await queue_position(session, case)}
     return out
 

@@ -120,7 +120,8 @@ def case_view(case: Case | NewCase) -> dict[str, Any]:
         "agent_replies": case.agent_replies,
         "sla": sla_view(case),
         "experiment": experiment,
-        # CSAT is another domain's: null until a survey answer exists.
+        # `{score, comment}` from csat_responses, filled in by the views that list cases
+        # (router/cases/service.py); null until the customer answered.
         "csat": None,
     }
 

@@ -65,7 +65,7 @@ _UNREAD = object()
 
 
 async def choose_policy_id(session: AsyncSession, case: Case,
-                           default: int | None | object = _UNREAD) -> int | None:
+                           default: int | object | None = _UNREAD) -> int | None:
     """Rule action (already on the case), else the team's policy, else the experiment
     bucket's, else the policy flagged default (`default`: as a batch read it once)."""
     if case.sla_policy_id is not None:
