@@ -42,12 +42,13 @@ async def on_agent_reply(session: AsyncSession, thread: Thread) -> None:
         return
     now = utcnow()
     await refresh_counts(session, case, thread)
+    # First: the clock compares its state before and after to re-arm the timers.
+    await sla.agent_replied(session, case, now)
     case.agent_replies += 1
     if case.first_response_at is None:
         case.first_response_at = now
     case.last_response_at = now
     case.awaiting_since = None
-    await sla.agent_replied(session, case, now)
 
 
 async def set_status(core: Core, session: AsyncSession, thread: Thread, status: str,

@@ -259,8 +259,8 @@ async def apply_message(
 
 async def _acknowledge(core: Core, session: AsyncSession, thread: Thread, channel: Channel,
                        resolved: Resolved, ack: Acknowledgement, batch: Batch | None) -> None:
-    """The automatic acknowledgement. E-mail: once per case (a new case is told its own
-    promise), naming the case's SLA first-response due time; others: once per interval."""
+    """The automatic acknowledgement, at most once per interval; e-mail: also to each new
+    case (it is told its own promise), naming the case's SLA first-response due time."""
     now = utcnow()
     if channel.type != "email":
         if thread.last_ack_at is None or now - thread.last_ack_at >= ack.min_interval:
@@ -272,8 +272,9 @@ async def _acknowledge(core: Core, session: AsyncSession, thread: Thread, channe
     case = await session.get(Case, thread.case_id) if thread.case_id is not None else None
     if case is None:
         return
-    if thread.last_ack_at is not None and thread.last_ack_at >= case.created_at:
-        return  # this case was acknowledged already
+    if (thread.last_ack_at is not None and thread.last_ack_at >= case.created_at
+            and now - thread.last_ack_at < ack.min_interval):
+        return  # this case was acknowledged already, within the channel's interval
     customer = resolved.customer
     text = await sla_lifecycle.acknowledgement_text(
         session, case, str(channel.config.get("ack_template") or ""),
