@@ -268,7 +268,8 @@ async def _acknowledge(core: Core, session: AsyncSession, thread: Thread, channe
             await _settle(batch)
             await queue_automatic(core, session, thread, channel, resolved.identity, ack.text)
         return
-    await _settle(batch)  # the batch's new case is routed and its SLA clock started here
+    # The batch routes its new cases now (e-mail only): the case's SLA clock is the text.
+    await _settle(batch, cases=True)
     case = await session.get(Case, thread.case_id) if thread.case_id is not None else None
     if case is None:
         return
