@@ -223,7 +223,9 @@ class CaseBook:
         session = self.session
         now = utcnow()
         rules = await load_rules(session)
-        hours = routing.OpenHours(session, now)
+        # Read once for the batch: running experiments and the default SLA policy.
+        reads = await sla.opening(session)
+        hours = routing.OpenHours(session, now, reads.default_policy_id)
         asks: list[Ask] = []
         for item in pending:
             found = routing.route(rules, routing.context(
@@ -250,9 +252,7 @@ class CaseBook:
         new = [item for item in pending if isinstance(item.case, NewCase)]
         opened: list[tuple[Case, SlaContext | None]] = []
         if new:
-            # The SLA clock (and experiment bucket) go in with the insert: the running
-            # experiments and the default policy are read once for the batch.
-            reads = await sla.opening(session)
+            # The SLA clock (and experiment bucket) go in with the insert.
             for item in new:
                 # NewCase carries every field the clock reads and writes.
                 case = cast(Case, item.case)

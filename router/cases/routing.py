@@ -21,7 +21,7 @@ from router.models.agents import Team
 from router.models.sla import BusinessHours, SlaPolicy
 from router.rules.engine import CompiledRules, RuleContext
 from router.sla.calendar import is_open
-from router.sla.context import calendar_of, default_policy_id
+from router.sla.context import calendar_of
 
 DEFAULT_TEAM_KEY = "default_team_id"
 
@@ -50,13 +50,15 @@ def context(channel: Channel, customer: Customer, thread: Thread, text: str,
 
 class OpenHours:
     """Whether it is business hours now for a channel (see the module's docstring); one
-    inbound batch asks through one of these, so each channel is worked out once."""
+    inbound batch asks through one of these, so each channel is worked out once
+    (`default_policy_id`: as the batch read it)."""
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime,
+                 default_policy_id: int | None) -> None:
         self.session = session
         self.now = now
+        self.default_policy_id = default_policy_id
         self._by_channel: dict[str, bool | None] = {}
-        self._default: tuple[int | None] | None = None
 
     async def _hours_id(self, channel: Channel) -> int | None:
         team_id = default_team(channel)
@@ -64,11 +66,10 @@ class OpenHours:
             team = await self.session.get(Team, team_id)
             if team is not None and team.business_hours_id is not None:
                 return team.business_hours_id
-        if self._default is None:
-            policy_id = await default_policy_id(self.session)
-            policy = await self.session.get(SlaPolicy, policy_id) if policy_id else None
-            self._default = (policy.business_hours_id if policy is not None else None,)
-        return self._default[0]
+        if self.default_policy_id is None:
+            return None
+        policy = await self.session.get(SlaPolicy, self.default_policy_id)
+        return policy.business_hours_id if policy is not None else None
 
     async def of(self, channel: Channel) -> bool | None:
         if channel.id not in self._by_channel:

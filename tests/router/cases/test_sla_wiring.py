@@ -179,3 +179,31 @@ async def test_a_breach_fires_once_transfers_and_shows_everywhere(omni: OmniServ
             SlaTimer.case_id == case["id"], SlaTimer.metric == "first_response",
             SlaTimer.fired_at.is_(None)))
     assert left == 0
+
+
+async def test_business_hours_come_from_the_channels_default_team(omni: OmniServer) -> None:
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    always = await omni.client.post("/v1/business-hours", json={
+        "name": "always", "timezone": "UTC", "weekly": {d: [["00:00", "24:00"]] for d in days}})
+    never = await omni.client.post("/v1/business-hours", json={
+        "name": "never", "timezone": "UTC", "weekly": {}})
+    assert always.status_code == never.status_code == 201, always.text
+    open_team = await make_team(omni, "day", [], business_hours_id=always.json()["id"])
+    closed_team = await make_team(omni, "night", [], business_hours_id=never.json()["id"])
+    after_hours = await make_team(omni, "after hours", [])
+    rule = await omni.client.post("/v1/rules", json={
+        "name": "closed", "when": {"all": [
+            {"field": "time.business_hours", "op": "eq", "value": False}]},
+        "then": [{"action": "set_team", "value": after_hours}]})
+    assert rule.status_code == 201, rule.text
+    day = await Bot.start(omni, default_team=open_team, name="day")
+    night = await Bot.start(omni, default_team=closed_team, name="night")
+    nobody = await Bot.start(omni, name="nobody")
+    await day.says("ann", "hi", settle=False)
+    await night.says("ben", "hi", settle=False)
+    await nobody.says("cat", "hi", settle=False)
+    await omni.settle()
+    assert (await day.thread_of("ann"))["case"]["team_id"] == open_team
+    assert (await night.thread_of("ben"))["case"]["team_id"] == after_hours
+    # No calendar anywhere: unknown, and a rule on business hours matches neither way.
+    assert (await nobody.thread_of("cat"))["case"]["team_id"] is None
