@@ -185,8 +185,12 @@ async def test_business_hours_come_from_the_channels_default_team(omni: OmniServ
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     always = await omni.client.post("/v1/business-hours", json={
         "name": "always", "timezone": "UTC", "weekly": {d: [["00:00", "24:00"]] for d in days}})
+    today = datetime.now(UTC).date()
+    # Open every day but these (around today, so a run at midnight still sees a holiday).
+    off = [str(today + timedelta(days=n)) for n in (-1, 0, 1)]
     never = await omni.client.post("/v1/business-hours", json={
-        "name": "never", "timezone": "UTC", "weekly": {}})
+        "name": "never", "timezone": "UTC", "weekly": {d: [["00:00", "24:00"]] for d in days},
+        "holidays": off})
     assert always.status_code == never.status_code == 201, always.text
     open_team = await make_team(omni, "day", [], business_hours_id=always.json()["id"])
     closed_team = await make_team(omni, "night", [], business_hours_id=never.json()["id"])
