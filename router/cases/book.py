@@ -264,8 +264,9 @@ class CaseBook:
         for item in pending:
             if isinstance(item.case, Case):
                 # Reopened by the customer (rules applied again): next response and
-                # resolution count from the reopen.
-                await sla.case_reopened(session, item.case, item.case.reopened_at or now)
+                # resolution count from the message's provider time (awaiting_since).
+                await sla.case_reopened(session, item.case, item.case.awaiting_since
+                                        or item.case.reopened_at or now)
         for item in pending:
             if item.opened is not None:
                 record(session, item.case.id, "opened", now, actor=None,

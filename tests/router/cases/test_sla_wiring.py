@@ -119,13 +119,14 @@ async def test_reply_pending_resolve_and_reopen_move_the_clock(omni: OmniServer)
         row = await session.get(Case, case_id)
         assert row is not None and row.sla_due_at is None
 
-    # Within the reopen window: the same case, next response and a new resolution count.
-    await bot.says("ada", "it broke again")
+    # Within the reopen window: the same case, next response and a new resolution count
+    # from the provider's time of the customer's message.
+    again = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0)
+    await bot.says("ada", "it broke again", sent_at=again.isoformat())
     case = (await bot.thread_of("ada"))["case"]
     assert case["id"] == case_id and case["reopen_count"] == 1
-    reopened = at(case["reopened_at"])
-    assert at(case["sla"]["next_response_due_at"]) == reopened + timedelta(hours=2)
-    assert at(case["sla"]["resolution_due_at"]) == reopened + timedelta(hours=24)
+    assert at(case["sla"]["next_response_due_at"]) == again + timedelta(hours=2)
+    assert at(case["sla"]["resolution_due_at"]) == again + timedelta(hours=24)
     assert await timers_of(omni, case_id) == [("next_response", "breach"),
                                               ("resolution", "breach")]
 
