@@ -8,7 +8,8 @@ Prints events per CPU second of this process (the shared box moves wall time too
 Stores raw API-channel events directly (as the webhook would), then times the inbound worker
 draining them: phase 1 first messages (new customers, general path), phase 2 four more each
 (known senders, the batched path; one in five of those customers was resolved first, so
-their next message opens a new case in the batch)."""
+their next message opens a new case in the batch). With `SLA=1` (and `rules`) a default
+SLA policy (first response, resolution, a warning) is in force: each new case arms timers."""
 
 import asyncio
 import json
@@ -78,6 +79,14 @@ async def main() -> None:
                     session.add(TeamMember(team_id=ts[i // 20].id, agent_id=agent.id))
                 teams = [t.id for t in ts]
             config = {"default_team_id": teams[1]}
+            if os.environ.get("SLA") == "1":
+                # A default SLA policy: every new case starts its clock and arms timers.
+                from router.models.sla import SlaPolicy
+                async with core.unit() as session:
+                    session.add(SlaPolicy(name="bench", is_default=True, warn_before_seconds=600,
+                                          on_breach=[], targets=[
+                                              {"first_response_seconds": 3600,
+                                               "resolution_seconds": 86400}]))
         from router.channels import service
         async with core.unit() as session:
             row, _generated = await service.create(core, session, "api", "bench", config)

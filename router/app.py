@@ -20,6 +20,7 @@ from connectors.registry import load_connectors
 from router.access_log import install_redaction
 from router.agents.presence import PresenceTracker
 from router.assignment.overflow import run_overflow
+from router.assignment.service import on_sla_transfer
 from router.core import Core
 from router.crypto import SecretBox
 from router.csat.scheduler import run_survey_scheduler
@@ -177,7 +178,8 @@ def create_app(settings: Settings | None = None) -> Omniroute:
         app.state.key_cache = core.key_cache
         outbox = OutboxWorker(core)
         # Every replica wakes the schedulers when it arms a timer; workers also run one.
-        sla = SlaScheduler(core)
+        # A breach's transfer goes through the assignment engine (assigned or queued).
+        sla = SlaScheduler(core, on_transfer=on_sla_transfer)
         app.state.sla_scheduler = sla
         core.sla_wakeup = sla.wake
         database_file = sqlite_file(engine)

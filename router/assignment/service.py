@@ -126,3 +126,16 @@ async def transfer(core: Core, session: AsyncSession, thread: Thread, *, team_id
         await drain_for_agent(session, freed, now)
     return case
 
+
+
+async def on_sla_transfer(session: AsyncSession, case: Case, team_id: int) -> None:
+    """An SLA breach moved the case to `team_id` (queued, unassigned): give it to whoever
+    in that team has room now by its strategy, else it waits at its place in the queue."""
+    now = utcnow()
+    found = await roster(session, [team_id])
+    team = found.teams.get(team_id)
+    chosen = None
+    if team is not None and team.strategy != "manual":
+        chosen = found.pick(Ask(team_id, case.channel_type), now)
+    placed(session, case, chosen, now)
+    await synced(session, case)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,10 @@ from router.customers.repository import CaseRef
 from router.models import Case, CaseEvent, Customer, Thread
 from router.models.base import UTCDateTime, utcnow
 from router.rules.engine import load_rules
+from router.sla import clock as sla_clock
+from router.sla import lifecycle as sla
+from router.sla import timers
+from router.sla.clock import SlaContext
 
 CASES: Table = Case.__table__  # type: ignore[assignment]
 INSERT_CASES = insert(CASES).returning(CASES.c.id, CASES.c.thread_id)
@@ -80,6 +84,8 @@ class CaseBook:
         self._route: list[_Routing] = []
         # Open cases answered before that the customer wrote to again: id → earliest time.
         self._awaiting: dict[int, datetime] = {}
+        # Cases whose SLA clock a message of this batch moved: timers re-armed at flush.
+        self._rearm: dict[int, Case] = {}
 
     def know(self, thread: Thread, case: CaseRef | None) -> None:
         """The thread's current case as the batch's prefetch read it."""
@@ -137,11 +143,13 @@ class CaseBook:
             if case.status == "open":
                 # The common message: nothing to write unless the customer writes again
                 # after an answer (the next-response clock starts then).
-                if case.awaiting_since is None:
+                if case.awaiting_since is None and case.sla_policy_id is None:
                     known = self._awaiting.get(case.id)
                     self._awaiting[case.id] = sent if known is None else min(known, sent)
-                return
-            # Pending or resolved: the whole row, to change its state (rare).
+                if case.awaiting_since is not None or case.sla_policy_id is None:
+                    return
+            # Pending, resolved, or answered and written to again under an SLA (next
+            # response starts): the whole row, to change its state (once per customer turn).
             loaded = await self.session.get(Case, case.id)
             assert loaded is not None
             self._current[thread.id] = case = loaded
@@ -151,12 +159,18 @@ class CaseBook:
         if isinstance(case, NewCase):
             return
         case.last_inbound_channel_id = channel.id
+        if case.status in ("open", "pending"):
+            if case.status == "pending":
+                case.status = "open"
+                thread.status = "open"
+            # Ends a pause, starts next response after an answer (the provider's time).
+            before = sla_clock.clock_state(case)
+            await sla.customer_wrote(self.session, case, sent, arm=False)
+            if sla_clock.clock_state(case) != before:
+                self._rearm[case.id] = case
         if case.awaiting_since is None:
             case.awaiting_since = sent
-        if case.status == "pending":
-            case.status = "open"
-            thread.status = "open"
-        elif case.status == "resolved":
+        if case.status == "resolved":
             read_reopens = case.reopen_count
             case.status = "open"
             case.reopened_at = now
@@ -182,6 +196,7 @@ class CaseBook:
                 for case_id, since in sorted(awaiting.items())])
         pending, self._route = self._route, []
         if not pending:
+            await self._rearm_timers()
             return
         session = self.session
         if not self.core.sqlite:
@@ -196,15 +211,26 @@ class CaseBook:
             session.info.pop(HISTORY_KEY, None)
         if history_rows:
             await session.execute(INSERT_HISTORY, history_rows)
+        await self._rearm_timers()
+
+    async def _rearm_timers(self) -> None:
+        if self._rearm:
+            cases, self._rearm = list(self._rearm.values()), {}
+            await timers.rearm_many(self.session, [
+                (case, await sla.context_of(self.session, case)) for case in cases])
 
     async def _route_all(self, pending: list[_Routing]) -> None:
         session = self.session
         now = utcnow()
         rules = await load_rules(session)
+        # Read once for the batch: running experiments and the default SLA policy.
+        reads = await sla.opening(session)
+        hours = routing.OpenHours(session, now, reads.default_policy_id)
         asks: list[Ask] = []
         for item in pending:
-            found = routing.route(rules, routing.context(item.channel, item.customer,
-                                                         item.thread, item.text), item.channel)
+            found = routing.route(rules, routing.context(
+                item.channel, item.customer, item.thread, item.text,
+                await hours.of(item.channel)), item.channel)
             routing.apply(item.case, found)
             if found.agent_id is not None:
                 asks.append(Ask(item.case.team_id, item.case.channel_type, found.agent_id,
@@ -224,8 +250,23 @@ class CaseBook:
                 ask = Ask(None, ask.channel_type, ask.prefer, prefer_member_only=False)
             settle(item.case, found_roster.pick(ask, now), now)
         new = [item for item in pending if isinstance(item.case, NewCase)]
+        opened: list[tuple[Case, SlaContext | None]] = []
         if new:
+            # The SLA clock (and experiment bucket) go in with the insert.
+            for item in new:
+                # NewCase carries every field the clock reads and writes.
+                case = cast(Case, item.case)
+                ctx = await sla.case_opened(session, case, case.opened_at, case.opened_at, now,
+                                            arm_now=False, batch=reads)
+                opened.append((case, ctx))
             await self._insert(new)
+            await timers.arm_many(session, opened)  # one insert for the batch's timers
+        for item in pending:
+            if isinstance(item.case, Case):
+                # Reopened by the customer (rules applied again): next response and
+                # resolution count from the message's provider time (awaiting_since).
+                await sla.case_reopened(session, item.case, item.case.awaiting_since
+                                        or item.case.reopened_at or now)
         for item in pending:
             if item.opened is not None:
                 record(session, item.case.id, "opened", now, actor=None,
@@ -240,7 +281,7 @@ class CaseBook:
                 # Later messages of this batch see the inserted row as a known sender's do.
                 self._current[item.thread.id] = CaseRef(
                     item.case.id, item.case.status, None, item.case.assignee_id,
-                    item.case.awaiting_since)
+                    item.case.awaiting_since, item.case.sla_policy_id)
 
     async def _recheck(self, pending: list[_Routing]) -> None:
         """PostgreSQL: lock the threads (and reopened cases) being routed and check that no

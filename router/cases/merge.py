@@ -21,6 +21,7 @@ from router.cases.state import record, sync_thread
 from router.cases.views import HELD, case_event
 from router.core import queue_event
 from router.models import Case, Thread
+from router.sla import lifecycle as sla
 
 
 async def fold_cases(session: AsyncSession, target: Thread, source: Thread,
@@ -52,6 +53,7 @@ async def fold_cases(session: AsyncSession, target: Thread, source: Thread,
     s_case.resolved_at = now
     s_case.resolved_by = "merge"
     s_case.queued_at = None
+    await sla.case_resolved(session, s_case, now)  # its timers go: it can breach no more
     record(session, s_case.id, "resolved", now, data={"by": "merge", "into_case": t_case.id})
     queue_event(session, "case.resolved", case_event(s_case, resolved_by="merge"))
     snapshot["merge_resolved_case_id"] = s_case.id

@@ -1,19 +1,27 @@
 """Routing a case: the rules' first match (or the channel's default team) applied to it.
 
-Evaluated on each new case and on each reopen by the customer. `business_hours` is left
-unknown (None) here: whether "now" is inside business hours depends on a team's calendar,
-which a rule decides between; a rule on `time.business_hours` then does not match.
+Evaluated on each new case and on each reopen by the customer. `time.business_hours` is
+read, before any rule has chosen a team, from a calendar no rule decides: the channel's
+default team's business hours, else those of the default SLA policy; with neither it is
+unknown (None) and a rule on it does not match. Calendars are read once per batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import Channel
 from router.cases.views import PRIORITY_RANK, NewCase
 from router.models import Case, Customer, Thread
+from router.models.agents import Team
+from router.models.sla import BusinessHours, SlaPolicy
 from router.rules.engine import CompiledRules, RuleContext
+from router.sla.calendar import is_open
+from router.sla.context import calendar_of
 
 DEFAULT_TEAM_KEY = "default_team_id"
 
@@ -30,13 +38,46 @@ class Route:
     agent_id: int | None = None
 
 
-def context(channel: Channel, customer: Customer, thread: Thread, text: str) -> RuleContext:
+def context(channel: Channel, customer: Customer, thread: Thread, text: str,
+            business_hours: bool | None = None) -> RuleContext:
     return RuleContext(
         channel_type=channel.type, channel_id=channel.id, customer_tier=customer.tier,
         customer_language=customer.language, customer_tags=tuple(customer.tags or ()),
         customer_attributes=dict(customer.attributes or {}), message_text=text,
         thread_priority=thread.priority, thread_tags=tuple(thread.tags or ()),
-        business_hours=None)
+        business_hours=business_hours)
+
+
+class OpenHours:
+    """Whether it is business hours now for a channel (see the module's docstring); one
+    inbound batch asks through one of these, so each channel is worked out once
+    (`default_policy_id`: as the batch read it)."""
+
+    def __init__(self, session: AsyncSession, now: datetime,
+                 default_policy_id: int | None) -> None:
+        self.session = session
+        self.now = now
+        self.default_policy_id = default_policy_id
+        self._by_channel: dict[str, bool | None] = {}
+
+    async def _hours_id(self, channel: Channel) -> int | None:
+        team_id = default_team(channel)
+        if team_id is not None:
+            team = await self.session.get(Team, team_id)
+            if team is not None and team.business_hours_id is not None:
+                return team.business_hours_id
+        if self.default_policy_id is None:
+            return None
+        policy = await self.session.get(SlaPolicy, self.default_policy_id)
+        return policy.business_hours_id if policy is not None else None
+
+    async def of(self, channel: Channel) -> bool | None:
+        if channel.id not in self._by_channel:
+            hours_id = await self._hours_id(channel)
+            row = await self.session.get(BusinessHours, hours_id) if hours_id else None
+            self._by_channel[channel.id] = (
+                None if row is None else is_open(calendar_of(row), self.now))
+        return self._by_channel[channel.id]
 
 
 def _as_id(value: Any) -> int | None:

@@ -15,9 +15,11 @@ from router.cases.counts import live_counts, refresh_counts
 from router.cases.state import placed, record, sync_thread
 from router.cases.views import HELD, PRIORITY_RANK, case_event, case_view
 from router.core import Core, queue_event
+from router.csat.lookup import csat_of
 from router.models import Case, Thread
 from router.models.base import utcnow
 from router.pagination import cursor_id, decode_cursor, split_page
+from router.sla import lifecycle as sla
 
 
 async def current_case(session: AsyncSession, thread: Thread, *,
@@ -40,6 +42,8 @@ async def on_agent_reply(session: AsyncSession, thread: Thread) -> None:
         return
     now = utcnow()
     await refresh_counts(session, case, thread)
+    # First: the clock compares its state before and after to re-arm the timers.
+    await sla.agent_replied(session, case, now)
     case.agent_replies += 1
     if case.first_response_at is None:
         case.first_response_at = now
@@ -66,6 +70,9 @@ async def set_status(core: Core, session: AsyncSession, thread: Thread, status: 
         case.resolved_at = None
         case.resolved_by = None
         case.status = status
+        if status == "pending":
+            case.sla_paused_at = now  # reopened straight into waiting on the customer
+        await sla.case_reopened(session, case, now)
         record(session, case.id, "reopened", now, actor=actor, data={"by": "agent"})
         queue_event(session, "case.reopened", case_event(case))
         # Back to whoever had it if they can take it, else the team's strategy.
@@ -77,7 +84,11 @@ async def set_status(core: Core, session: AsyncSession, thread: Thread, status: 
     else:
         await refresh_counts(session, case, thread)
         record(session, case.id, status, now, actor=actor)
-        case.status = status
+        previous, case.status = case.status, status
+        if status == "pending":
+            await sla.case_pending(session, case, now)
+        elif previous == "pending":
+            await sla.case_resumed(session, case, now)
     sync_thread(thread, case)
 
 
@@ -92,9 +103,15 @@ async def resolve(core: Core, session: AsyncSession, thread: Thread, case: Case,
     case.resolved_by = by
     case.queued_at = None
     case.awaiting_since = None
+    await sla.case_resolved(session, case, now)
     record(session, case.id, "resolved", now, actor=actor, data={"by": by})
     queue_event(session, "case.resolved", case_event(case, resolved_by=by))
     sync_thread(thread, case)
+    # One survey per case, in this transaction (it skips automatic and merge closes).
+    # Imported here: the survey sends through the outbox, which imports this module.
+    from router.csat.survey import schedule_survey
+
+    await schedule_survey(core, session, case, now)
     if freed is not None:
         await session.flush()
         await drain_for_agent(session, freed, now)
@@ -110,12 +127,15 @@ async def list_cases(session: AsyncSession, thread: Thread, cursor: str | None,
     rows = list(await session.scalars(query.order_by(Case.id.desc()).limit(limit + 1)))
     rows, next_cursor = split_page(rows, limit, lambda c: [c.id])
     counts = await live_counts(session, rows)
-    return [_counted(case_view(row), counts) for row in rows], next_cursor
+    answers = await csat_of(session, rows)
+    return [_counted(case_view(row), counts, answers) for row in rows], next_cursor
 
 
-def _counted(view: dict[str, Any], counts: dict[int, int]) -> dict[str, Any]:
+def _counted(view: dict[str, Any], counts: dict[int, int],
+             answers: dict[int, dict[str, Any]]) -> dict[str, Any]:
     if view["id"] in counts:
         view["messages_in"] = max(counts[view["id"]], view["messages_in"])
+    view["csat"] = answers.get(view["id"])
     return view
 
 
@@ -151,8 +171,9 @@ async def case_facts(session: AsyncSession, threads: Iterable[Thread]) -> dict[i
         return out
     rows = list(await session.scalars(select(Case).where(Case.id.in_(sorted(by_case)))))
     counts = await live_counts(session, rows)
+    answers = await csat_of(session, rows)
     for case in rows:
-        out[by_case[case.id]] = {"case": _counted(case_view(case), counts),
+        out[by_case[case.id]] = {"case": _counted(case_view(case), counts, answers),
                                  "queue_position": await queue_position(session, case)}
     return out
 

@@ -49,6 +49,7 @@ class NewCase:
     next_response_due_at: datetime | None = None
     resolution_due_at: datetime | None = None
     sla_paused_at: datetime | None = None
+    sla_due_at: datetime | None = None
     breaches: list[dict[str, Any]] = field(default_factory=list)
     experiment_id: int | None = None
     experiment_bucket: str | None = None
@@ -69,6 +70,12 @@ class NewCase:
             "priority": self.priority, "priority_rank": self.priority_rank,
             "tags": self.tags, "rule_id": self.rule_id, "sla_policy_id": self.sla_policy_id,
             "breaches": [], "created_at": self.created_at, "updated_at": self.created_at,
+            # The SLA clock and experiment are set before the insert (router/cases/book.py).
+            "first_response_due_at": self.first_response_due_at,
+            "next_response_due_at": self.next_response_due_at,
+            "resolution_due_at": self.resolution_due_at, "sla_due_at": self.sla_due_at,
+            "sla_paused_at": self.sla_paused_at, "experiment_id": self.experiment_id,
+            "experiment_bucket": self.experiment_bucket,
         }
 
 
@@ -113,7 +120,8 @@ def case_view(case: Case | NewCase) -> dict[str, Any]:
         "agent_replies": case.agent_replies,
         "sla": sla_view(case),
         "experiment": experiment,
-        # CSAT is another domain's: null until a survey answer exists.
+        # `{score, comment}` from csat_responses, filled in by the views that list cases
+        # (router/cases/service.py); null until the customer answered.
         "csat": None,
     }
 

@@ -25,7 +25,7 @@ async def find_identity(session: AsyncSession, kind: str, value: str) -> Identit
 # case (so a known sender's message needs no query of its own, and no ORM object, for it).
 SENDERS = (
     select(Identity, Customer, Thread, Case.status, Case.resolved_at, Case.assignee_id,
-           Case.awaiting_since)
+           Case.awaiting_since, Case.sla_policy_id)
     .join(Customer, Customer.id == Identity.customer_id)
     .join(Thread, Thread.customer_id == Customer.id)
     .outerjoin(Case, Case.id == Thread.case_id)
@@ -43,6 +43,9 @@ class CaseRef:
     resolved_at: datetime | None
     assignee_id: int | None
     awaiting_since: datetime | None
+    # An SLA policy means the next-response clock needs the row when the customer writes
+    # again after an answer.
+    sla_policy_id: int | None = None
 
 
 async def senders(
@@ -53,10 +56,10 @@ async def senders(
     found: list[tuple[Identity, Customer, Thread, CaseRef | None]] = []
     for kind, wanted in values.items():
         rows = await session.execute(SENDERS, {"kind": kind, "values": sorted(wanted)})
-        for identity, customer, thread, status, resolved_at, assignee_id, since in rows:
+        for identity, customer, thread, status, resolved_at, assignee_id, since, policy in rows:
             ref = None
             if thread.case_id is not None and status is not None:
-                ref = CaseRef(thread.case_id, status, resolved_at, assignee_id, since)
+                ref = CaseRef(thread.case_id, status, resolved_at, assignee_id, since, policy)
             found.append((identity, customer, thread, ref))
     return found
 

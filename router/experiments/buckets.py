@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -58,10 +59,17 @@ def matches(experiment: Experiment, channel_type: str | None, team_id: int | Non
     return team is None or team == team_id
 
 
-async def place_case(session: AsyncSession, case: Case) -> Experiment | None:
-    """Put a new case in the first running experiment it matches (oldest first)."""
-    running = (await session.scalars(select(Experiment).where(Experiment.status == "running")
-                                     .order_by(Experiment.id))).all()
+async def running_experiments(session: AsyncSession) -> list[Experiment]:
+    return list(await session.scalars(select(Experiment).where(Experiment.status == "running")
+                                      .order_by(Experiment.id)))
+
+
+async def place_case(session: AsyncSession, case: Case,
+                     running: Sequence[Experiment] | None = None) -> Experiment | None:
+    """Put a new case in the first running experiment it matches (oldest first);
+    `running`: the list an inbound batch read once for all its new cases."""
+    if running is None:
+        running = await running_experiments(session)
     for experiment in running:
         if matches(experiment, case.channel_type, case.team_id):
             case.experiment_id = experiment.id

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from router.auth.deps import AgentDep, CoreDep, ReadDep, SessionDep, SupervisorDep
+from router.csat.lookup import CsatScores
 from router.experiments import service
 from router.experiments.report import build_report
 from router.experiments.schemas import ExperimentCreate, ExperimentOut
@@ -64,4 +65,5 @@ async def stop(experiment_id: IdPath, session: SessionDep, _: SupervisorDep) -> 
 async def report(experiment_id: IdPath, session: ReadDep, _: AgentDep) -> dict[str, Any]:
     """Per bucket: cases, FRT and resolution (median, p90), SLA met rate, CSAT, with 95 %
     intervals, and each bucket against the first with the test used and its p-value."""
-    return await build_report(session, await service.get(session, experiment_id))
+    return await build_report(session, await service.get(session, experiment_id),
+                              CsatScores())

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import (
+    Acknowledgement,
     ActionEvent,
     Channel,
     Connector,
@@ -26,13 +27,20 @@ from router.cases.book import CaseBook
 from router.core import Core, queue_event
 from router.csat.answers import answer_tap, is_survey_tap, without_survey_echoes
 from router.customers.facts import apply_channel_facts
-from router.customers.identity import find_sender, identity_value, resolve_sender, suggest
+from router.customers.identity import (
+    Resolved,
+    find_sender,
+    identity_value,
+    resolve_sender,
+    suggest,
+)
 from router.customers.merge import auto_merge
 from router.customers.repository import find_identity, live_customer, thread_of
 from router.ingest.batch import Batch
-from router.models import EarlyStatus, Message, MessageAlias, Thread
+from router.models import Case, EarlyStatus, Message, MessageAlias, Thread
 from router.models.base import utcnow
 from router.outbox.service import queue_automatic
+from router.sla import lifecycle as sla_lifecycle
 from router.threads.repository import message_by_external_id, message_exists
 from router.threads.tokens import TOKEN_PREFIX, thread_from_token
 from router.threads.views import NewMessage, message_view, thread_view
@@ -237,12 +245,8 @@ async def apply_message(
 
     if (was_new or reopened) and not msg.automatic:
         ack = connector.acknowledgement(channel, msg)
-        now = utcnow()
-        if ack is not None and (thread.last_ack_at is None
-                                or now - thread.last_ack_at >= ack.min_interval):
-            thread.last_ack_at = now
-            await _settle(batch)
-            await queue_automatic(core, session, thread, channel, resolved.identity, ack.text)
+        if ack is not None:
+            await _acknowledge(core, session, thread, channel, resolved, ack, batch)
 
     if resolved.auto_merge_from:
         await _settle(batch, cases=True)
@@ -251,6 +255,34 @@ async def apply_message(
         if await auto_merge(session, resolved.customer.id, other) and batch is not None:
             batch.forget_senders()
     return message
+
+
+async def _acknowledge(core: Core, session: AsyncSession, thread: Thread, channel: Channel,
+                       resolved: Resolved, ack: Acknowledgement, batch: Batch | None) -> None:
+    """The automatic acknowledgement, at most once per interval; e-mail: also to each new
+    case (it is told its own promise), naming the case's SLA first-response due time."""
+    now = utcnow()
+    if channel.type != "email":
+        if thread.last_ack_at is None or now - thread.last_ack_at >= ack.min_interval:
+            thread.last_ack_at = now
+            await _settle(batch)
+            await queue_automatic(core, session, thread, channel, resolved.identity, ack.text)
+        return
+    # The batch routes its new cases now (e-mail only): the case's SLA clock is the text.
+    await _settle(batch, cases=True)
+    case = await session.get(Case, thread.case_id) if thread.case_id is not None else None
+    if case is None:
+        return
+    if (thread.last_ack_at is not None and thread.last_ack_at >= case.created_at
+            and now - thread.last_ack_at < ack.min_interval):
+        return  # this case was acknowledged already, within the channel's interval
+    customer = resolved.customer
+    text = await sla_lifecycle.acknowledgement_text(
+        session, case, str(channel.config.get("ack_template") or ""),
+        channel.config.get("ack_language") or customer.language,
+        timezone=(customer.attributes or {}).get("timezone"))
+    thread.last_ack_at = now
+    await queue_automatic(core, session, thread, channel, resolved.identity, text or ack.text)
 
 
 async def _insert(session: AsyncSession, message: NewMessage) -> None:

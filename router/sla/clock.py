@@ -201,10 +201,44 @@ def on_reopened(case: Case, ctx: SlaContext, at: datetime) -> None:
     """
     case.sla_paused_at = None
     case.awaiting_since = at
-    case.next_response_due_at = _due(ctx, at, target_of(ctx, case).next_response)
+    target = target_of(ctx, case)
+    case.next_response_due_at = _due(ctx, at, target.next_response)
+    if case.resolved_at is None:
+        # The lifecycle cleared the old resolution: it counts again from the reopen (the old
+        # due time would otherwise run on and breach at once).
+        case.resolution_due_at = _due(ctx, at, target.resolution)
     if case.first_response_at is None and case.first_response_due_at is not None:
         # Resolved without a reply (closed by hand): the first reply is still owed.
         case.next_response_due_at = None
+    refresh_due(case)
+
+
+def _retarget(ctx: SlaContext, start: datetime | None, due: datetime | None,
+              old: int | None, new: int | None) -> datetime | None:
+    if due is None or start is None or old is None:
+        return due
+    if new is None:
+        return None
+    kept = due - add_business_seconds(ctx.calendar, start, old)  # what pauses added
+    return add_business_seconds(ctx.calendar, start, new) + kept
+
+
+def retarget(case: Case, ctx: SlaContext, old: Target) -> None:
+    """Priority or channel changed: each running due time follows the new target from the
+    same start, keeping what pauses added to it."""
+    new = target_of(ctx, case)
+    dues = running(case)
+    if "first_response" in dues:
+        case.first_response_due_at = _retarget(ctx, case.opened_at, case.first_response_due_at,
+                                               old.first_response, new.first_response)
+    if "next_response" in dues:
+        case.next_response_due_at = _retarget(ctx, case.awaiting_since,
+                                              case.next_response_due_at,
+                                              old.next_response, new.next_response)
+    if "resolution" in dues:
+        case.resolution_due_at = _retarget(ctx, case.reopened_at or case.opened_at,
+                                           case.resolution_due_at, old.resolution,
+                                           new.resolution)
     refresh_due(case)
 
 

@@ -61,9 +61,13 @@ def bucket_policy_id(experiment: Experiment | None, bucket: str | None) -> int |
     return None
 
 
-async def choose_policy_id(session: AsyncSession, case: Case) -> int | None:
+_UNREAD = object()
+
+
+async def choose_policy_id(session: AsyncSession, case: Case,
+                           default: int | object | None = _UNREAD) -> int | None:
     """Rule action (already on the case), else the team's policy, else the experiment
-    bucket's, else the policy flagged default."""
+    bucket's, else the policy flagged default (`default`: as a batch read it once)."""
     if case.sla_policy_id is not None:
         return case.sla_policy_id
     if case.team_id is not None:
@@ -75,4 +79,6 @@ async def choose_policy_id(session: AsyncSession, case: Case) -> int | None:
         chosen = bucket_policy_id(experiment, case.experiment_bucket)
         if chosen is not None:
             return chosen
-    return await default_policy_id(session)
+    if default is _UNREAD:
+        return await default_policy_id(session)
+    return default if isinstance(default, int) else None

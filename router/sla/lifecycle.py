@@ -6,32 +6,54 @@ its id) before `case_opened`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.experiments.buckets import place_case
+from router.experiments.buckets import place_case, running_experiments
 from router.models.cases import Case
+from router.models.sla import Experiment
 from router.sla import clock, timers
 from router.sla.clock import SlaContext
-from router.sla.context import choose_policy_id, context_for
+from router.sla.context import choose_policy_id, context_for, default_policy_id
 
 
 async def context_of(session: AsyncSession, case: Case) -> SlaContext | None:
     return await context_for(session, case.sla_policy_id)
 
 
+@dataclass
+class Opening:
+    """What every new case of one inbound batch reads the same: the running experiments
+    and the default policy, read once per batch (policies, teams and calendars then come
+    from the session's identity map and the calendar cache)."""
+
+    experiments: list[Experiment]
+    default_policy_id: int | None
+
+
+async def opening(session: AsyncSession) -> Opening:
+    return Opening(await running_experiments(session), await default_policy_id(session))
+
+
 async def case_opened(session: AsyncSession, case: Case, message_at: datetime,
                       received_at: datetime, now: datetime, *,
-                      arm_now: bool = True) -> SlaContext | None:
+                      arm_now: bool = True, batch: Opening | None = None
+                      ) -> SlaContext | None:
     """A new case (after rules and team are set): put it in a running experiment it
     matches, choose the policy, start the clock, arm its timers.
 
     With `arm_now=False` the caller arms a whole inbound batch's new cases at once with
-    `timers.arm_many`."""
+    `timers.arm_many` (and may open them before their insert: the id is only needed to
+    arm)."""
     if case.experiment_id is None:
-        await place_case(session, case)
-    ctx = await context_for(session, await choose_policy_id(session, case))
+        await place_case(session, case, batch.experiments if batch is not None else None)
+    if batch is not None:
+        chosen = await choose_policy_id(session, case, batch.default_policy_id)
+    else:
+        chosen = await choose_policy_id(session, case)
+    ctx = await context_for(session, chosen)
     if ctx is None:
         case.sla_policy_id = None
         return None
@@ -58,8 +80,10 @@ async def agent_replied(session: AsyncSession, case: Case, at: datetime, *,
 
 
 async def customer_wrote(session: AsyncSession, case: Case, at: datetime, *,
-                         automatic: bool = False) -> None:
-    """A further customer message on an open or pending case (`at`: clock.clock_start)."""
+                         automatic: bool = False, arm: bool = True) -> None:
+    """A further customer message on an open or pending case (`at`: clock.clock_start).
+
+    `arm=False`: an inbound batch re-arms its changed cases at once (timers.rearm_many)."""
     if automatic or case.sla_policy_id is None:
         return
     ctx = await context_of(session, case)
@@ -67,7 +91,8 @@ async def customer_wrote(session: AsyncSession, case: Case, at: datetime, *,
         return
     before = clock.clock_state(case)
     clock.on_customer_message(case, ctx, at)
-    await _rearm_if_changed(session, case, ctx, before)
+    if arm:
+        await _rearm_if_changed(session, case, ctx, before)
 
 
 async def case_pending(session: AsyncSession, case: Case, at: datetime) -> None:
@@ -104,12 +129,16 @@ async def case_reopened(session: AsyncSession, case: Case, at: datetime) -> None
     await timers.arm(session, case, ctx)
 
 
-async def case_changed(session: AsyncSession, case: Case) -> None:
-    """Priority or channel changed (targets may differ): re-arm what the clock now says.
-
-    Due times already counting keep their start; only the arming follows the new state.
-    """
-    await timers.arm(session, case, await context_of(session, case))
+async def case_changed(session: AsyncSession, case: Case, *,
+                       priority: str | None = None, channel_type: str | None = None) -> None:
+    """Priority or channel changed (`priority`, `channel_type`: what they were): running due
+    times follow the new targets from their same start, and the timers follow them."""
+    ctx = await context_of(session, case)
+    if ctx is not None and (priority is not None or channel_type is not None):
+        old = clock.choose_target(ctx.policy.targets or [],
+                                  channel_type or case.channel_type, priority or case.priority)
+        clock.retarget(case, ctx, old)
+    await timers.arm(session, case, ctx)
 
 
 async def acknowledgement_text(session: AsyncSession, case: Case, template: str,

@@ -85,3 +85,13 @@ async def disarm(session: AsyncSession, case_id: int) -> None:
     (breaches are on the case; a reopen arms new due times), so the table holds about as
     many rows as there are open cases."""
     await session.execute(delete(SlaTimer).where(SlaTimer.case_id == case_id))
+
+
+async def rearm_many(session: AsyncSession, pairs: list[tuple[Case, SlaContext | None]]) -> None:
+    """Cases of one inbound batch whose clock changed: one delete, one insert for all."""
+    if not pairs:
+        return
+    await session.execute(delete(SlaTimer).where(
+        SlaTimer.case_id.in_(sorted({case.id for case, _ in pairs})),
+        SlaTimer.fired_at.is_(None)))
+    await arm_many(session, pairs)

@@ -16,6 +16,7 @@ from router.errors import NotFound
 from router.models import Customer, Message, Thread
 from router.models.base import utcnow
 from router.pagination import cursor_id, decode_cursor, split_page
+from router.sla import lifecycle as sla
 from router.threads.filters import RoutingFilters, narrow, page_by_due
 from router.threads.schemas import ThreadPatch
 from router.threads.views import message_view, routed_view, thread_view
@@ -118,9 +119,11 @@ async def patch_thread(core: Core, session: AsyncSession, thread: Thread, patch:
     # Priority and tags belong to the case in progress too (its queue order, its reports).
     case = await current_case(session, thread)
     if case is not None and case.status != "resolved":
-        if "priority" in fields:
+        if "priority" in fields and fields["priority"] != case.priority:
+            was = case.priority
             case.priority = fields["priority"]
             case.priority_rank = priority_rank(fields["priority"])
+            await sla.case_changed(session, case, priority=was)  # due times follow
         if "tags" in fields:
             case.tags = fields["tags"]
     thread.updated_at = utcnow()

@@ -14,6 +14,7 @@ from router.rules.engine import RuleAction, RuleContext, RuleMatch
 from tests.conftest import MakeOmni
 from tests.omni import OmniServer
 from tests.router.cases.support import Bot, cases, make_agent, make_team, set_status
+from tests.router.sla.helpers import make_policy
 
 
 @dataclass
@@ -48,9 +49,11 @@ async def test_actions_are_applied_and_no_match_takes_the_default_team(
     generalist = await make_agent(omni, "generalist")
     line1 = await make_team(omni, "line 1", [generalist])
     line2 = await make_team(omni, "line 2", [specialist], line=2)
+    # A real policy: the case lifecycle starts its clock (a missing one means no SLA).
+    policy = (await make_policy(omni, targets=[{"first_response_seconds": 60}]))["id"]
     rules = FakeRules("refund", (
         RuleAction("set_team", line2), RuleAction("set_priority", "high"),
-        RuleAction("add_tags", ["billing", "refund"]), RuleAction("set_sla_policy", 3)))
+        RuleAction("add_tags", ["billing", "refund"]), RuleAction("set_sla_policy", policy)))
     _install(monkeypatch, rules)
     bot = await Bot.start(omni, default_team=line1)
     await bot.says("ada", "I want a refund", settle=False)
@@ -59,7 +62,8 @@ async def test_actions_are_applied_and_no_match_takes_the_default_team(
     ada = await bot.thread_of("ada")
     assert (ada["team_id"], ada["assignee_id"], ada["priority"]) == (line2, specialist, "high")
     assert ada["case"]["tags"] == ["billing", "refund"] and ada["tags"] == ["billing", "refund"]
-    assert ada["case"]["sla"]["policy_id"] == 3
+    assert ada["case"]["sla"]["policy_id"] == policy
+    assert ada["case"]["sla"]["first_response_due_at"] is not None
     bob = await bot.thread_of("bob")
     assert (bob["team_id"], bob["assignee_id"], bob["priority"]) == (line1, generalist, "normal")
     ctx = next(c for c in rules.seen if c.message_text == "I want a refund")

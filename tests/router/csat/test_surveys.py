@@ -12,7 +12,9 @@ from tests.apichannel import inbound, post_inbound
 from tests.callback import CallbackServer
 from tests.conftest import MakeOmni
 from tests.omni import OmniServer, messages, only_thread
+from tests.router.cases.support import agent_key, make_agent, make_team
 from tests.router.csat.cases import resolve_with_survey, survey_of
+from tests.router.sla.helpers import make_policy
 
 
 async def bot_customer(omni: OmniServer, callback: CallbackServer) -> tuple[dict[str, Any], int]:
@@ -28,11 +30,37 @@ async def bot_customer(omni: OmniServer, callback: CallbackServer) -> tuple[dict
 async def test_the_bot_gets_a_csat_request_and_posts_the_score_back(
     omni: OmniServer, callback: CallbackServer
 ) -> None:
-    channel, thread_id = await bot_customer(omni, callback)
-    case_id = await resolve_with_survey(omni, thread_id, channel["id"])
+    # The real path: the customer writes, the case opens in the team and goes to its agent,
+    # the agent answers and resolves with PATCH; the survey goes out; the bot posts the tap.
+    agent = await make_agent(omni, "Olga")
+    team = await make_team(omni, "line 1", [agent])
+    key = await agent_key(omni, agent)
+    experiment = await omni.client.post("/v1/experiments", json={
+        "name": "sla", "buckets": [
+            {"name": "a", "weight": 1, "sla_policy_id": (await make_policy(omni))["id"]},
+            {"name": "b", "weight": 1, "sla_policy_id": (await make_policy(omni))["id"]}]})
+    assert experiment.status_code == 201, experiment.text
+    experiment_id = experiment.json()["id"]
+    await omni.client.post(f"/v1/experiments/{experiment_id}/start")
+    channel = await omni.create_channel("api", "bot", {"callback_url": callback.url,
+                                                        "default_team_id": team})
+    callback.secret = channel["generated_secrets"]["secret"]
+    assert (await post_inbound(omni.client, channel["id"], callback.secret,
+                               inbound("u1", "m1", "My parcel is late"))).status_code == 202
     await omni.settle()
-    request = callback.received[-1]["csat_request"]
-    assert request["case_id"] == case_id and [s["score"] for s in request["scores"]] == [
+    thread_id = (await only_thread(omni))["id"]
+    as_agent = {"Authorization": f"Bearer {key}"}
+    reply = await omni.client.post(f"/v1/threads/{thread_id}/messages", headers=as_agent,
+                                   json={"text": "It leaves today"})
+    assert reply.status_code == 201, reply.text
+    resolved = await omni.client.patch(f"/v1/threads/{thread_id}", headers=as_agent,
+                                       json={"status": "resolved"})
+    assert resolved.status_code == 200, resolved.text
+    await omni.settle()
+    (case,) = (await omni.client.get(f"/v1/threads/{thread_id}/cases")).json()["items"]
+    assert case["csat"] is None and case["experiment"]["id"] == experiment_id
+    request = next(r["csat_request"] for r in callback.received if "csat_request" in r)
+    assert request["case_id"] == case["id"] and [s["score"] for s in request["scores"]] == [
         1, 2, 3, 4, 5]
     token = request["scores"][1]["id"]
     answer = {"external_user_id": "u1", "external_message_id": "m2",
@@ -41,7 +69,14 @@ async def test_the_bot_gets_a_csat_request_and_posts_the_score_back(
             ).status_code == 202
     await omni.settle()
     answers = (await omni.client.get("/v1/csat")).json()["items"]
-    assert [(a["score"], a["comment"]) for a in answers] == [(2, "Slow, but polite")]
+    assert [(a["case_id"], a["score"], a["comment"], a["agent_id"], a["team_id"])
+            for a in answers] == [(case["id"], 2, "Slow, but polite", agent, team)]
+    (case,) = (await omni.client.get(f"/v1/threads/{thread_id}/cases")).json()["items"]
+    assert case["csat"] == {"score": 2, "comment": "Slow, but polite"}
+    # The experiment report reads the answer: one response in the customer's bucket.
+    report = (await omni.client.get(f"/v1/experiments/{experiment_id}/report")).json()
+    rated = [b for b in report["buckets"] if b["bucket"] == case["experiment"]["bucket"]]
+    assert rated[0]["csat"]["responses"] == 1
     # A score is no customer message: no inbound message was added to the thread.
     assert [m["direction"] for m in await messages(omni, thread_id)].count("inbound") == 1
 
