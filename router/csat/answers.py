@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connectors.base import ActionEvent, BaseConnector, Channel, InboundItem, InboundMessage
 from router.core import Core, after_commit_call, queue_event
 from router.csat.settings import load_settings
-from router.csat.tokens import BUTTON_PREFIX, expiry, link_token, read_button
+from router.csat.tokens import expiry, link_token, looks_like_button, read_button
 from router.models import Case, ChannelRow, CsatResponse, CsatSurvey, Thread
 from router.models.base import utcnow
 from router.outbox.reply_channel import identity_for_channel
@@ -27,7 +27,7 @@ class Recorded:
 
 def is_survey_tap(item: InboundItem) -> bool:
     if isinstance(item, ActionEvent):
-        return item.action_id.startswith(BUTTON_PREFIX) or item.data.startswith(BUTTON_PREFIX)
+        return looks_like_button(item.action_id) or looks_like_button(item.data)
     return False
 
 
@@ -38,7 +38,7 @@ def without_survey_echoes(items: list[InboundItem]) -> list[InboundItem]:
     taps = {item.action_id for item in items if isinstance(item, ActionEvent)}
     return [item for item in items
             if not (isinstance(item, InboundMessage)
-                    and str(item.meta.get("reply_id", "")).startswith(BUTTON_PREFIX)
+                    and looks_like_button(str(item.meta.get("reply_id", "")))
                     and item.meta.get("reply_id") in taps)]
 
 
@@ -106,7 +106,7 @@ def csat_view(response: CsatResponse) -> dict[str, object]:
 async def answer_tap(core: Core, session: AsyncSession, channel: Channel,
                      action: ActionEvent) -> None:
     """A customer tapped a score under a survey (Telegram, WhatsApp, web chat, a bot)."""
-    token = action.action_id if action.action_id.startswith(BUTTON_PREFIX) else action.data
+    token = action.action_id if looks_like_button(action.action_id) else action.data
     read = read_button(core.secret_key, token)
     if read is None:
         queue_event(session, "csat.refused", {"channel_id": channel.id,

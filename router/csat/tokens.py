@@ -39,6 +39,12 @@ def button_id(secret_key: str, case_id: int, score: int, expires: int) -> str:
     return f"{BUTTON_PREFIX}{body}:{_sign(secret_key, 'button:' + body)}"
 
 
+def looks_like_button(value: str) -> bool:
+    """Shaped like our survey button (case:score:expiry:signature); an agent's own button id
+    that merely starts with "csat:" stays an ordinary action."""
+    return value.startswith(BUTTON_PREFIX) and value.count(":") == 4
+
+
 def read_button(secret_key: str, value: str, now: float | None = None) -> tuple[int, int] | None:
     """(case id, score) of a genuine, unexpired button id; None for anything else."""
     if not value.startswith(BUTTON_PREFIX):
