@@ -53,7 +53,15 @@ function fail(error) {
 async function signIn(key) {
   session.key = key;
   try {
-    const channels = await api("/v1/channels");
+    // Every list is a page ({items, next_cursor}); a company may have more than one page.
+    const channels = [];
+    let cursor = null;
+    do {
+      const query = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : "?limit=200";
+      const page = await api(`/v1/channels${query}`);
+      channels.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
     store.setChannels(channels);
   } catch (error) {
     session.key = null;
