@@ -23,6 +23,11 @@ def sees_everything(principal: Principal) -> bool:
     return principal.role == "admin"
 
 
+def team_scope(principal: Principal) -> set[int] | None:
+    """Teams whose figures (reports, CSAT answers) the caller may read; None: all of them."""
+    return None if sees_everything(principal) else set(principal.team_ids)
+
+
 def sees(principal: Principal, team_id: int | None, assignee_id: int | None) -> bool:
     """Whether a thread with this team and assignee is visible to `principal`."""
     if sees_everything(principal) or team_id is None or team_id in principal.team_ids:

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import and_, or_, select
 
+from router.access.scope import team_scope
 from router.auth.deps import ReadDep, SessionDep, SupervisorDep
-from router.auth.keys import Principal
 from router.csat.answers import csat_view
 from router.csat.schemas import CsatOut
 from router.csat.settings import CHANNEL_TYPES, CsatSettings, load_settings, save_settings
@@ -30,11 +30,6 @@ from router.pagination import (
 
 router = APIRouter(tags=["csat"])
 
-
-def _team_scope(principal: Principal) -> set[int] | None:
-    if principal.role == "admin":
-        return None
-    return set(getattr(principal, "team_ids", ()) or ())
 
 
 @router.get("/v1/settings/csat", summary="CSAT survey settings", response_model=CsatSettings,
@@ -80,7 +75,7 @@ async def list_answers(
         query = query.where(CsatResponse.agent_id == agent_id)
     if channel_type is not None:
         query = query.where(CsatResponse.channel_type == channel_type)
-    scope = _team_scope(principal)
+    scope = team_scope(principal)
     if scope is not None:
         query = query.where(CsatResponse.team_id.in_(sorted(scope)))
     if cursor is not None:

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from router.access.scope import team_scope
 from router.auth.deps import CoreDep, ReadDep, SupervisorDep
-from router.auth.keys import Principal
 from router.instants import IsoDateTime
 from router.openapi_docs import problems
 from router.pagination import (
@@ -54,12 +54,6 @@ def wants_csv(request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
-def scope(principal: Principal) -> set[int] | None:
-    """Admins see every case; a supervisor the cases of their teams."""
-    if principal.role == "admin":
-        return None
-    return set(getattr(principal, "team_ids", ()) or ())
-
 
 async def _rows(items: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
     for item in items:
@@ -80,7 +74,7 @@ async def summary(
 ) -> Any:
     """Cases, inbound messages, FRT and resolution (median, p90, mean), FCR, reopen, SLA, CSAT."""
     window, zone = window_of(from_, to), zone_of(tz)
-    rows = await summary_rows(session, window, group_by, hours, zone, scope(principal))
+    rows = await summary_rows(session, window, group_by, hours, zone, team_scope(principal))
     if wants_csv(request):
         return _csv(_rows(rows), SUMMARY_COLUMNS, f"summary-{group_by}")
     return {"items": rows, "next_cursor": None}
@@ -97,7 +91,7 @@ async def tags(
     window = window_of(from_, to, default_days=91)
     settings = core.settings
     rule = SpikeRule(settings.spike_factor, settings.spike_min_cases, settings.spike_trailing)
-    rows = await tag_report(session, window, interval, zone_of(tz), rule, scope(principal))
+    rows = await tag_report(session, window, interval, zone_of(tz), rule, team_scope(principal))
     if wants_csv(request):
         return _csv(_rows(rows), TAG_COLUMNS, f"tags-{interval}")
     return {"items": rows, "next_cursor": None}
@@ -111,7 +105,7 @@ async def cases(
     limit: LimitQuery = 50,
 ) -> Any:
     """Every case opened in the period; JSON pages by cursor, CSV streams them all."""
-    window, team_ids = window_of(from_, to), scope(principal)
+    window, team_ids = window_of(from_, to), team_scope(principal)
     if wants_csv(request):
         return _csv(case_rows(core, window, hours, team_ids), CASE_COLUMNS, "cases")
     after = None

@@ -17,7 +17,7 @@ from router.reports.cases import case_row
 from router.reports.facts import Window, case_facts
 from router.reports.hours import Hours, durations_for
 from router.reports.sql import interpolate, summary_figures
-from router.reports.stats import rate
+from router.reports.stats import rate, round_seconds
 from router.reports.summary import GroupBy, summarize
 
 MAX_SPAN = timedelta(days=400)
@@ -74,14 +74,16 @@ def figure_row(key: str, label: str | None, f: dict[str, Any]) -> dict[str, Any]
 
     def quantile(column: str, index: int, q: float) -> float | None:
         computed = f["quantiles"][column][index]
-        return _r(computed) if computed is not None else _r(interpolate(f[column], q))
+        return round_seconds(computed if computed is not None else interpolate(f[column], q))
 
     return {
         "key": key, "label": label, "cases": f["cases"], "messages_in": f["messages_in"],
         "first_response_seconds": {"median": quantile("frt", 0, 0.5),
-                                   "p90": quantile("frt", 1, 0.9), "mean": _r(f["frt_mean"])},
+                                   "p90": quantile("frt", 1, 0.9),
+                                   "mean": round_seconds(f["frt_mean"])},
         "resolution_seconds": {"median": quantile("res", 0, 0.5),
-                               "p90": quantile("res", 1, 0.9), "mean": _r(f["res_mean"])},
+                               "p90": quantile("res", 1, 0.9),
+                               "mean": round_seconds(f["res_mean"])},
         "fcr_rate": rate(f["fcr"], f["resolved"]), "reopen_rate": rate(f["reopened"], f["ever"]),
         "sla_met_rate": rate(f["sla_met"], f["sla_judged"]),
         "csat": {"responses": f["responses"],
@@ -89,10 +91,6 @@ def figure_row(key: str, label: str | None, f: dict[str, Any]) -> dict[str, Any]
                  "distribution": distribution,
                  "satisfied_rate": rate(distribution["4"] + distribution["5"], f["responses"])},
     }
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 1)
 
 
 async def case_rows(

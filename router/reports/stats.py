@@ -22,8 +22,8 @@ def durations(values: list[float]) -> dict[str, float | None]:
     """{median, p90, mean} of durations in seconds (all None when there are none)."""
     values.sort()
     mean = sum(values) / len(values) if values else None
-    return {"median": _round(quantile(values, 0.5)), "p90": _round(quantile(values, 0.9)),
-            "mean": _round(mean)}
+    return {"median": round_seconds(quantile(values, 0.5)),
+            "p90": round_seconds(quantile(values, 0.9)), "mean": round_seconds(mean)}
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -31,5 +31,5 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def round_seconds(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)

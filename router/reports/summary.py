@@ -60,7 +60,7 @@ class Tally:
         return {
             "key": key, "label": label, "cases": self.cases, "messages_in": self.messages_in,
             "first_response_seconds": durations(self.first_response),
-            "resolution_seconds": {k: v for k, v in durations(self.resolution).items()},
+            "resolution_seconds": durations(self.resolution),
             "fcr_rate": rate(self.fcr, self.resolved),
             "reopen_rate": rate(self.reopened, self.ever_resolved),
             "sla_met_rate": rate(self.sla_met, self.sla_counted),

@@ -185,3 +185,21 @@ async def test_days_follow_the_readers_zone_across_dst(make_omni: MakeOmni) -> N
         "/v1/reports/tags", params={**params, "interval": "week"})).json()["items"]}
     assert weeks == {("t", "2026-10-19"): 2, ("t", "2026-10-26"): 1, ("t", "2026-03-23"): 1,
                      ("t", "2026-03-30"): 1}
+
+
+async def test_a_supervisor_reads_only_their_teams_cases(make_omni: MakeOmni) -> None:
+    from tests.people import make_agent, make_key
+
+    omni = await make_omni(run_workers=False)
+    known = await seed(omni.core, count=60)
+    line_two = known.team_ids[1]
+    lead = await make_agent(omni, "Lead", role="supervisor", team_ids=[line_two])
+    key = await make_key(omni, "lead", agent_id=lead["id"])
+    response = await omni.client.get("/v1/reports/summary", headers={"Authorization":
+                                     f"Bearer {key}"}, params={**PERIOD, "group_by": "team"})
+    assert response.status_code == 200, response.text
+    rows = response.json()["items"]
+    assert [row["key"] for row in rows] == [str(line_two)]
+    assert rows[0]["cases"] == sum(1 for c in known.cases if c["team_id"] == line_two)
+    answers = await omni.client.get("/v1/csat", headers={"Authorization": f"Bearer {key}"})
+    assert answers.status_code == 200 and answers.json()["items"] == []
