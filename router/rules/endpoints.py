@@ -55,9 +55,9 @@ async def create(body: RuleIn, core: CoreDep, session: SessionDep,
 
 @router.post("/test", summary="Dry-run the rules on a message", response_model=RuleTestOut,
              responses=problems(401, 403, 422))
-async def test(body: RuleTestIn, session: ReadDep, _: SupervisorDep) -> dict[str, Any]:
+async def test(body: RuleTestIn, session: ReadDep, principal: SupervisorDep) -> dict[str, Any]:
     """Which rule this message would hit and its actions; nothing is changed."""
-    return await service.dry_run(session, body)
+    return await service.dry_run(session, body, principal)
 
 
 # `:int`: /v1/rules/test is its own operation, so PATCH /v1/rules/test is a 405.

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.access.scope import visible_customer
+from router.auth.keys import Principal
 from router.core import Core
 from router.customers.repository import live_customer
 from router.errors import NotFound, Unprocessable
@@ -144,7 +146,8 @@ async def rules_referencing(session: AsyncSession, action: str, target_id: int) 
                    for a in then or [])]
 
 
-async def context_for_test(session: AsyncSession, body: RuleTestIn) -> RuleContext:
+async def context_for_test(session: AsyncSession, body: RuleTestIn,
+                           principal: Principal) -> RuleContext:
     channel = await session.get(ChannelRow, body.channel_id)
     if channel is None:
         raise Unprocessable(f"channel '{body.channel_id}' does not exist", extra={
@@ -156,14 +159,19 @@ async def context_for_test(session: AsyncSession, body: RuleTestIn) -> RuleConte
         if customer is None:
             raise Unprocessable(f"customer {body.customer_id} does not exist", extra={
                 "errors": [{"field": "customer_id", "message": "no such customer"}]})
+        # A dry run shows what rules read of a customer (tier, attributes): only of one the
+        # caller may see (404 otherwise, as everywhere).
+        await visible_customer(session, principal, customer.id)
         customer = await live_customer(session, customer.id)  # a merged one: who holds it now
         thread = await session.scalar(select(Thread).where(Thread.customer_id == customer.id))
     return context_of(channel.type, channel.id, customer, thread, body.text, body.business_hours)
 
 
-async def dry_run(session: AsyncSession, body: RuleTestIn) -> dict[str, Any]:
+async def dry_run(session: AsyncSession, body: RuleTestIn,
+                  principal: Principal) -> dict[str, Any]:
     """Which rule a message would hit, with the very rules ingest uses; changes nothing."""
-    match: RuleMatch = (await load_rules(session)).evaluate(await context_for_test(session, body))
+    context = await context_for_test(session, body, principal)
+    match: RuleMatch = (await load_rules(session)).evaluate(context)
     name = None
     if match.rule_id is not None:
         rule = await session.get(Rule, match.rule_id)
