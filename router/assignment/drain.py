@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.assignment.capacity import available, loads, lock_agents
+from router.assignment.capacity import available, loads, lock_agents, note_assigned
 from router.assignment.placement import Ask, roster
 from router.cases.state import assigned, synced
 from router.models import Case, Team, TeamMember
@@ -73,6 +73,8 @@ async def drain_for_agent(session: AsyncSession, agent_id: int, now: datetime, *
         if not progress or len(heads) < HEADS:
             break
         await session.flush()
+    if taken:
+        await note_assigned(session, {agent_id: now})
     return taken
 
 
@@ -94,6 +96,7 @@ async def drain_team(session: AsyncSession, team_id: int, now: datetime) -> list
             await synced(session, case)
             taken.append(case)
             progress = True
+        await found.save(session)
         if not progress or len(heads) < HEADS:
             return taken
         await session.flush()

@@ -76,6 +76,7 @@ async def _move(session: AsyncSession, cases: list[Case], team: Team, target: in
                                       f"{team.name}: overflow"))
         placed(session, case, found.pick(Ask(target, case.channel_type), now), now)
         await synced(session, case)
+    await found.save(session)
 
 
 async def run_overflow(core: Core) -> None:

@@ -1,23 +1,26 @@
 """Choosing an agent for cases: the team's strategy, stickiness, capacity and presence.
 
-`choose` answers for many cases at once (an inbound batch's new cases): it locks the teams
-and every member of them in id order (PostgreSQL; SQLite has one writer), counts what each
-holds with one grouped query, and decides in memory, keeping the counts current as it goes,
-so nobody is given more than their capacity and no two transactions both see the same room.
+A `roster` answers for many cases at once (an inbound batch's new cases): it locks the
+teams and every member of them in id order (PostgreSQL; SQLite has one writer), counts what
+each holds with one grouped query, and decides in memory, keeping the counts current as it
+goes, so nobody is given more than their capacity and no two transactions both see the same
+room; `save` then stores the agents' last-assigned times in one statement.
 Members are locked whatever their presence: an agent coming online in another transaction
 is then waited for and seen, never skipped by one and drained past by the other.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.assignment.capacity import Load, available, loads, lock_agents
+from router.assignment.capacity import Load, available, loads, lock_agents, note_assigned
 from router.models import Team, TeamMember
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,6 +53,8 @@ class Roster:
     teams: dict[int, Team]
     members: dict[int, list[int]]
     load: dict[int, Load]
+    # Agents given a case by this roster: their idle time is stored by `save`.
+    taken: dict[int, datetime] = field(default_factory=dict)
 
     def can_take(self, agent_id: int | None, channel_type: str | None) -> bool:
         found = self.load.get(agent_id) if agent_id is not None else None
@@ -59,6 +64,7 @@ class Roster:
         chosen = self._pick(ask)
         if chosen is not None:
             self.load[chosen].take(ask.channel_type, now)
+            self.taken[chosen] = now
             team = self.teams.get(ask.team_id) if ask.team_id is not None else None
             if team is not None:
                 team.last_agent_id = chosen
@@ -76,16 +82,32 @@ class Roster:
             return prefer
         if team is None or team.strategy == "manual":
             return None
-        free = [m for m in members if m != ask.exclude and self.can_take(m, ask.channel_type)]
-        if not free:
-            return None
         if team.strategy == "least_loaded":
-            return min(free, key=lambda m: (self.load[m].ratio(ask.channel_type),
-                                            self.load[m].agent.last_assigned_at or EPOCH, m))
-        # round_robin: the next member after the last one served, wrapping around.
-        last = team.last_agent_id or 0
-        after = [m for m in free if m > last]
-        return min(after) if after else min(free)
+            # Fullest share of capacity last; ties to the longest idle, then the lowest id.
+            best: tuple[float, datetime, int] | None = None
+            for m in members:
+                load = self.load.get(m)
+                if m == ask.exclude or load is None or not available(load.agent):
+                    continue
+                share = load.share(ask.channel_type)
+                if share is not None:
+                    key = (share, load.agent.last_assigned_at or EPOCH, m)
+                    if best is None or key < best:
+                        best = key
+            return best[2] if best is not None else None
+        # round_robin: the first member after the last one served who can take it, wrapping
+        # around (members are in id order; usually the first one looked at).
+        start = bisect_right(members, team.last_agent_id or 0)
+        for m in chain(members[start:], members[:start]):
+            if m != ask.exclude and self.can_take(m, ask.channel_type):
+                return m
+        return None
+
+
+    async def save(self, session: AsyncSession) -> None:
+        """Store what picking changed on the agents (the teams are ORM rows: flushed)."""
+        taken, self.taken = self.taken, {}
+        await note_assigned(session, taken)
 
 
 async def roster(session: AsyncSession, team_ids: Sequence[int],
@@ -105,14 +127,3 @@ async def roster(session: AsyncSession, team_ids: Sequence[int],
     agents = await lock_agents(session, agent_ids)
     return Roster(teams=teams, members=members, load=await loads(session, agents))
 
-
-async def choose(session: AsyncSession, asks: Sequence[Ask], now: datetime) -> list[int | None]:
-    """An agent (or None: the case waits in its team's queue) for each ask, in order."""
-    if not asks:
-        return []
-    team_ids = [a.team_id for a in asks if a.team_id is not None]
-    preferred = [a.prefer for a in asks if a.prefer is not None]
-    if not team_ids and not preferred:
-        return [None] * len(asks)
-    found = await roster(session, team_ids, preferred)
-    return [found.pick(ask, now) for ask in asks]

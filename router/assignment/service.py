@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.assignment.capacity import available, loads, lock_agents
+from router.assignment.capacity import available, loads, lock_agents, note_assigned
 from router.assignment.drain import drain_for_agent, drain_team
 from router.assignment.placement import Ask, roster
 from router.cases.counts import refresh_counts
@@ -53,6 +53,7 @@ async def on_agent_unavailable(core: Core, session: AsyncSession, agent_id: int)
         chosen = found.pick(Ask(case.team_id, case.channel_type, exclude=agent_id), now)
         placed(session, case, chosen, now)
         await synced(session, case)
+    await found.save(session)
 
 
 async def on_team_changed(core: Core, session: AsyncSession, team_id: int) -> None:
@@ -105,12 +106,14 @@ async def transfer(core: Core, session: AsyncSession, thread: Thread, *, team_id
                 raise Conflict(f"agent {agent_id} is at capacity for "
                                f"{case.channel_type or 'default'} cases")
             load.take(case.channel_type, now)
+            await note_assigned(session, {agent_id: now})
         case.team_id = target_team
         chosen: int | None = agent_id
     else:
         case.team_id = target_team
         found = await roster(session, [target_team] if target_team is not None else [])
         chosen = found.pick(Ask(target_team, case.channel_type, exclude=freed), now)
+        await found.save(session)
     case.queued_at = None
     after = {"team_id": case.team_id, "agent_id": chosen}
     record(session, case.id, "transferred", now, actor=actor, reason=reason,
@@ -137,5 +140,6 @@ async def on_sla_transfer(session: AsyncSession, case: Case, team_id: int) -> No
     chosen = None
     if team is not None and team.strategy != "manual":
         chosen = found.pick(Ask(team_id, case.channel_type), now)
+        await found.save(session)
     placed(session, case, chosen, now)
     await synced(session, case)

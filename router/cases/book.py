@@ -36,7 +36,9 @@ from router.sla.clock import SlaContext
 
 CASES: Table = Case.__table__  # type: ignore[assignment]
 INSERT_CASES = insert(CASES).returning(CASES.c.id, CASES.c.thread_id)
-INSERT_HISTORY = insert(CaseEvent)
+# The table, not the entity: the ORM's bulk insert leaves out None values and so splits
+# rows with and without an actor into one statement each.
+INSERT_HISTORY = insert(cast(Table, CaseEvent.__table__))
 # The next-response clock of open cases the customer wrote to again after an answer, all
 # of a batch in one executemany (the message count is taken from the messages themselves:
 # router/cases/counts.py).
@@ -228,9 +230,9 @@ class CaseBook:
         hours = routing.OpenHours(session, now, reads.default_policy_id)
         asks: list[Ask] = []
         for item in pending:
+            open_now = await hours.of(item.channel) if rules.reads_business_hours else None
             found = routing.route(rules, routing.context(
-                item.channel, item.customer, item.thread, item.text,
-                await hours.of(item.channel)), item.channel)
+                item.channel, item.customer, item.thread, item.text, open_now), item.channel)
             routing.apply(item.case, found)
             if found.agent_id is not None:
                 asks.append(Ask(item.case.team_id, item.case.channel_type, found.agent_id,
@@ -249,6 +251,8 @@ class CaseBook:
                 item.case.team_id = None  # the team was deleted since the rule was written
                 ask = Ask(None, ask.channel_type, ask.prefer, prefer_member_only=False)
             settle(item.case, found_roster.pick(ask, now), now)
+        await found_roster.save(session)
+        reads.teams = found_roster.teams
         new = [item for item in pending if isinstance(item.case, NewCase)]
         opened: list[tuple[Case, SlaContext | None]] = []
         if new:

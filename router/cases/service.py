@@ -81,6 +81,7 @@ async def set_status(core: Core, session: AsyncSession, thread: Thread, status: 
         placed(session, case, found.pick(Ask(
             case.team_id, case.channel_type, case.assignee_id,
             prefer_member_only=case.team_id is not None), now), now)
+        await found.save(session)
     else:
         await refresh_counts(session, case, thread)
         record(session, case.id, status, now, actor=actor)

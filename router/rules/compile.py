@@ -36,6 +36,7 @@ class CompiledRule:
     reads_text: bool
     reads_customer_tags: bool
     reads_thread_tags: bool
+    reads_business_hours: bool = False
 
 
 def _all(tests: Sequence[Predicate]) -> Predicate:
@@ -127,4 +128,5 @@ def compile_rule(rule_id: int | None, when: Any, then: Any) -> CompiledRule:
     return CompiledRule(rule_id=rule_id, test=test, actions=actions,
                         reads_text="message.text" in fields,
                         reads_customer_tags="customer.tags" in fields,
-                        reads_thread_tags="thread.tags" in fields)
+                        reads_thread_tags="thread.tags" in fields,
+                        reads_business_hours="time.business_hours" in fields)

@@ -41,7 +41,8 @@ def _fold_tags(tags: Any) -> frozenset[str]:
 class CompiledRules:
     """The enabled rules in evaluation order, ready to run."""
 
-    __slots__ = ("_fold_customer_tags", "_fold_text", "_fold_thread_tags", "_rules", "rule_ids")
+    __slots__ = ("_fold_customer_tags", "_fold_text", "_fold_thread_tags", "_rules",
+                 "reads_business_hours", "rule_ids")
 
     def __init__(self, rules: Iterable[CompiledRule] = ()) -> None:
         compiled = tuple(rules)
@@ -50,6 +51,8 @@ class CompiledRules:
         self._fold_text = any(rule.reads_text for rule in compiled)
         self._fold_customer_tags = any(rule.reads_customer_tags for rule in compiled)
         self._fold_thread_tags = any(rule.reads_thread_tags for rule in compiled)
+        # Working out business hours costs reads (team, policy, calendar): only when asked.
+        self.reads_business_hours = any(rule.reads_business_hours for rule in compiled)
         self.rule_ids = tuple(rule.rule_id for rule in compiled)
 
     @classmethod

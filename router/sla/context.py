@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -65,13 +66,15 @@ _UNREAD = object()
 
 
 async def choose_policy_id(session: AsyncSession, case: Case,
-                           default: int | object | None = _UNREAD) -> int | None:
+                           default: int | object | None = _UNREAD,
+                           teams: Mapping[int, Team] | None = None) -> int | None:
     """Rule action (already on the case), else the team's policy, else the experiment
-    bucket's, else the policy flagged default (`default`: as a batch read it once)."""
+    bucket's, else the policy flagged default (`default`, `teams`: as a batch read them)."""
     if case.sla_policy_id is not None:
         return case.sla_policy_id
     if case.team_id is not None:
-        team = await session.get(Team, case.team_id)
+        team = (teams.get(case.team_id) if teams and case.team_id in teams
+                else await session.get(Team, case.team_id))
         if team is not None and team.sla_policy_id is not None:
             return team.sla_policy_id
     if case.experiment_id is not None:

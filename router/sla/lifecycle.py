@@ -6,12 +6,14 @@ its id) before `case_opened`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.experiments.buckets import place_case, running_experiments
+from router.models.agents import Team
 from router.models.cases import Case
 from router.models.sla import Experiment
 from router.sla import clock, timers
@@ -31,6 +33,8 @@ class Opening:
 
     experiments: list[Experiment]
     default_policy_id: int | None
+    # The batch's teams as its placement locked them (a team's own policy is read there).
+    teams: Mapping[int, Team] = field(default_factory=dict)
 
 
 async def opening(session: AsyncSession) -> Opening:
@@ -50,7 +54,7 @@ async def case_opened(session: AsyncSession, case: Case, message_at: datetime,
     if case.experiment_id is None:
         await place_case(session, case, batch.experiments if batch is not None else None)
     if batch is not None:
-        chosen = await choose_policy_id(session, case, batch.default_policy_id)
+        chosen = await choose_policy_id(session, case, batch.default_policy_id, batch.teams)
     else:
         chosen = await choose_policy_id(session, case)
     ctx = await context_for(session, chosen)

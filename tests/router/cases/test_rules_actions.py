@@ -24,6 +24,8 @@ class FakeRules:
     keyword: str
     actions: tuple[RuleAction, ...]
     seen: list[RuleContext] = field(default_factory=list)
+    # As a rule set with a time.business_hours condition: the context carries the hours.
+    reads_business_hours: bool = True
 
     def evaluate(self, ctx: RuleContext) -> RuleMatch:
         self.seen.append(ctx)

@@ -115,6 +115,14 @@ def test_all_needs_every_condition() -> None:
     assert rules.evaluate(BASE) is NO_MATCH
 
 
+def test_business_hours_are_worked_out_only_for_rules_that_read_them() -> None:
+    text_only = _rules((1, {"all": [{"field": "message.text", "op": "contains",
+                                     "value": "refund"}]}))
+    assert not text_only.reads_business_hours
+    assert _rules((1, {"any": [{"field": "time.business_hours", "op": "eq", "value": False}]}),
+                  (2, {"all": []})).reads_business_hours
+
+
 def test_no_rules_no_match() -> None:
     assert CompiledRules().evaluate(BASE) is NO_MATCH
 
