@@ -23,6 +23,7 @@ from connectors.base import (
     StatusUpdate,
     Unreadable,
 )
+from router.access.events import hold_thread
 from router.cases.book import CaseBook
 from router.core import Core, queue_event
 from router.csat.answers import answer_tap, is_survey_tap, without_survey_echoes
@@ -237,6 +238,7 @@ async def apply_message(
         created = {**message_view(message), "customer_id": resolved.customer.id}
     queue_event(session, "message.created", created)
     queue_event(session, "thread.updated", thread_view(thread))
+    hold_thread(session, thread)
     # Opens, reopens or continues the thread's case (routed at the batch's flush).
     book = batch.cases if batch is not None else CaseBook(core, session)
     await book.inbound(thread, resolved.customer, channel, msg, thread.updated_at)
