@@ -54,6 +54,15 @@ def load_json(text: str | bytes) -> Any:
         return clean_value(json.loads(text))
 
 
+def dump_json(value: Any) -> str:
+    """A JSON column's text: orjson (a tenth of the stdlib's time), else the stdlib for what
+    orjson refuses (integer keys, integers past 64 bits, lone surrogates)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> AsyncEngine:
     """An engine tuned for its store: WAL + real SAVEPOINTs on SQLite, a pool on PostgreSQL.
 
@@ -65,11 +74,13 @@ def create_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Asyn
     ms."""
     if is_sqlite(url):
         engine = create_async_engine(url, async_creator=_loop_connection(url),
-                                     json_deserializer=load_json)
+                                     json_serializer=dump_json, json_deserializer=load_json)
         _tune_sqlite(engine)
         return engine
+    # orjson for JSONB too (the stdlib's json.loads took 2 % of a known sender's CPU).
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=True, pool_use_lifo=True)
+                               pool_pre_ping=True, pool_use_lifo=True,
+                               json_serializer=dump_json, json_deserializer=load_json)
 
 
 def _loop_connection(url: str) -> Callable[[], Awaitable[LoopConnection]]:

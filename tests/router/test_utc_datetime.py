@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.types import TypeDecorator
 
 from router.models.base import UTCDateTime
@@ -50,3 +51,24 @@ def test_reads_text_other_writers_left(stored: str) -> None:
     slow_read = SLOW.result_processor(DIALECT, None)
     assert fast_read and slow_read
     assert fast_read(stored) == slow_read(stored)
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=3))),
+    datetime(1999, 1, 2, 3, 4, 5, 678901),
+    None,
+])
+def test_postgresql_passes_utc_through_and_converts_the_rest(value: datetime | None) -> None:
+    dialect = asyncpg.dialect()
+    fast, slow = UTCDateTime().dialect_impl(dialect), Layered().dialect_impl(dialect)
+    fast_bind, slow_bind = fast.bind_processor(dialect), slow.bind_processor(dialect)
+    fast_read = fast.result_processor(dialect, None)
+    assert fast_bind and slow_bind and fast_read
+    assert fast_bind(value) == slow_bind(value)
+    if value is None:
+        assert fast_read(None) is None
+        return
+    instant = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    assert fast_bind(value) == instant and fast_bind(value).tzinfo is UTC
+    assert fast_read(fast_bind(value)) == instant
