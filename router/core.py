@@ -39,6 +39,11 @@ SLA_WAKE_KEY = "omniroute.sla_wake"
 AFTER_COMMIT_CALLS = "omniroute.after_commit_calls"
 
 
+# A reserved place in a unit's event list that was never filled (router/cases/book.py):
+# dropped at commit.
+UNFILLED: tuple[str, dict[str, Any]] = ("", {})
+
+
 def queue_event(session: AsyncSession, type_: str, data: dict[str, Any]) -> None:
     """Publish `type_` once the session's transaction has committed (never before)."""
     session.info.setdefault(EVENTS_KEY, []).append((type_, data))
@@ -124,6 +129,8 @@ class Core:
                 await session.rollback()
                 raise
             events = session.info.pop(EVENTS_KEY, None)
+            if events:
+                events = [event for event in events if event is not UNFILLED]
             wake = session.info.pop(OUTBOX_KEY, False)
             callbacks = session.info.pop(AFTER_COMMIT_KEY, ())
             calls = session.info.pop(AFTER_COMMIT_CALLS, ())

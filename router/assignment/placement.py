@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from heapq import heapify, heappop, heapreplace
 from itertools import chain
 
 from sqlalchemy import bindparam, select
@@ -24,6 +25,7 @@ from router.assignment.capacity import Load, available, loads, lock_agents, note
 from router.models import Team, TeamMember
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Rank = tuple[float, datetime, int]
 # Built once: an inbound batch that routes asks these every time.
 LOCK_TEAMS = (select(Team).where(Team.id.in_(bindparam("ids", expanding=True)))
               .order_by(Team.id).with_for_update().execution_options(populate_existing=True))
@@ -55,6 +57,7 @@ class Roster:
     load: dict[int, Load]
     # Agents given a case by this roster: their idle time is stored by `save`.
     taken: dict[int, datetime] = field(default_factory=dict)
+    _heaps: dict[tuple[int, str | None], list[Rank]] = field(default_factory=dict)
 
     def can_take(self, agent_id: int | None, channel_type: str | None) -> bool:
         found = self.load.get(agent_id) if agent_id is not None else None
@@ -83,18 +86,7 @@ class Roster:
         if team is None or team.strategy == "manual":
             return None
         if team.strategy == "least_loaded":
-            # Fullest share of capacity last; ties to the longest idle, then the lowest id.
-            best: tuple[float, datetime, int] | None = None
-            for m in members:
-                load = self.load.get(m)
-                if m == ask.exclude or load is None or not available(load.agent):
-                    continue
-                share = load.share(ask.channel_type)
-                if share is not None:
-                    key = (share, load.agent.last_assigned_at or EPOCH, m)
-                    if best is None or key < best:
-                        best = key
-            return best[2] if best is not None else None
+            return self._least_loaded(team.id, members, ask)
         # round_robin: the first member after the last one served who can take it, wrapping
         # around (members are in id order; usually the first one looked at).
         start = bisect_right(members, team.last_agent_id or 0)
@@ -103,6 +95,41 @@ class Roster:
                 return m
         return None
 
+
+    def _rank(self, agent_id: int, channel_type: str | None) -> Rank | None:
+        """Least-loaded order: share of capacity, then longest idle, then id (None: no room)."""
+        load = self.load.get(agent_id)
+        if load is None or not available(load.agent):
+            return None
+        share = load.share(channel_type)
+        if share is None:
+            return None
+        return (share, load.agent.last_assigned_at or EPOCH, agent_id)
+
+    def _least_loaded(self, team_id: int, members: list[int], ask: Ask) -> int | None:
+        if ask.exclude is not None:  # a release or transfer: one case, look at everyone
+            ranks = [r for m in members if m != ask.exclude
+                     and (r := self._rank(m, ask.channel_type)) is not None]
+            return min(ranks)[2] if ranks else None
+        # A batch places many cases in one team: a heap per team and channel type. Within
+        # one roster a rank only grows (loads and idle times only go up), so an entry is
+        # at most stale-low: the top is re-ranked before it is trusted.
+        key = (team_id, ask.channel_type)
+        heap = self._heaps.get(key)
+        if heap is None:
+            heap = [r for m in members if (r := self._rank(m, ask.channel_type)) is not None]
+            heapify(heap)
+            self._heaps[key] = heap
+        while heap:
+            top = heap[0]
+            now = self._rank(top[2], ask.channel_type)
+            if now == top:
+                return top[2]
+            if now is None:
+                heappop(heap)
+            else:
+                heapreplace(heap, now)
+        return None
 
     async def save(self, session: AsyncSession) -> None:
         """Store what picking changed on the agents (the teams are ORM rows: flushed)."""

@@ -24,7 +24,7 @@ from router.assignment.placement import Ask, roster
 from router.cases import routing
 from router.cases.state import HISTORY_KEY, history, record, settle, sync_thread
 from router.cases.views import NewCase, case_event, case_view
-from router.core import EVENTS_KEY, Core, queue_event
+from router.core import EVENTS_KEY, UNFILLED, Core, queue_event
 from router.customers.repository import CaseRef
 from router.models import Case, CaseEvent, Customer, Thread
 from router.models.base import UTCDateTime, utcnow
@@ -52,7 +52,7 @@ LOCK_THREADS = (select(Thread.id, Thread.case_id)
 LOCK_REOPENED = (select(Case.id, Case.reopen_count, Case.status)
                  .where(Case.id.in_(bindparam("ids", expanding=True)))
                  .order_by(Case.id).with_for_update())
-Slot = tuple[str, dict[str, Any]]
+Event = tuple[str, dict[str, Any]]
 
 
 @dataclass
@@ -65,8 +65,9 @@ class _Routing:
     channel: Channel
     text: str
     previous_agent: int | None
-    opened: Slot | None
-    placed: Slot
+    # Indexes of the case's events in the unit's event list.
+    opened: int | None
+    placed: int
     # What this transaction read and decided on: the thread's case, the reopen count.
     read_case_id: int | None = None
     read_reopens: int = 0
@@ -98,20 +99,17 @@ class CaseBook:
         """A merge moved cases between threads with UPDATE statements: ask again."""
         self._current = {k: v for k, v in self._current.items() if isinstance(v, NewCase)}
 
-    def _reserve(self) -> Slot:
-        slot: Slot = ("", {})
-        self.session.info.setdefault(EVENTS_KEY, []).append(slot)
-        return slot
+    def _reserve(self) -> int:
+        """A place in the unit's event list for an event known only at flush."""
+        events: list[Event] = self.session.info.setdefault(EVENTS_KEY, [])
+        events.append(UNFILLED)
+        return len(events) - 1
 
-    def _fill(self, slot: Slot | None, event: Slot | None) -> None:
-        events: list[Any] = self.session.info.get(EVENTS_KEY, [])
-        for i in range(len(events) - 1, -1, -1):
-            if events[i] is slot:
-                if event is None:
-                    del events[i]
-                else:
-                    events[i] = event
-                return
+    def _fill(self, slot: int | None, event: Event | None) -> None:
+        # Events are only ever appended while the book's slots are open (a failed event's
+        # are cut off with the event's own book): the index still points at the slot.
+        if slot is not None and event is not None:
+            self.session.info[EVENTS_KEY][slot] = event
 
     async def _case_of(self, thread: Thread) -> Case | NewCase | CaseRef | None:
         if thread.id in self._current:
