@@ -15,8 +15,9 @@ from router.models.base import utcnow
 from router.models.cases import Case, CaseEvent
 from router.models.sla import SlaTimer
 from router.sla.actions import TransferHook, apply_breach_actions
-from router.sla.clock import SlaContext, refresh_due, running, target_of
+from router.sla.clock import SlaContext, refresh_due, retarget, running, target_of
 from router.sla.context import context_for
+from router.sla.timers import arm as arm_timers
 
 log = logging.getLogger("omniroute.sla")
 CLAIM_SIZE = 200
@@ -124,8 +125,15 @@ async def _fire(session: AsyncSession, timer: SlaTimer, now: datetime,
     session.add(CaseEvent(case_id=case.id, type="sla_breached", actor="omniroute",
                           data={"metric": timer.metric, "due_at": _iso(timer.target_at)},
                           at=now))
+    before, priority = target_of(ctx, case), case.priority
     applied = await apply_breach_actions(session, case, list(ctx.policy.on_breach or []),
                                          timer.metric, data, now, on_transfer)
+    if case.priority != priority:
+        # A raised priority tightens what is still running (e.g. resolution) to the new
+        # priority's targets, as a priority set by hand does.
+        retarget(case, ctx, before)
+        await session.flush()  # this timer's fired_at first: re-arming drops unfired rows
+        await arm_timers(session, case, ctx)
     refresh_due(case)
     queue_event(session, "sla.breached", {**data, "team_id": case.team_id,
                                           "assignee_id": case.assignee_id, "actions": applied})

@@ -64,6 +64,26 @@ async def test_a_breach_fires_once_with_its_actions(omni: OmniServer) -> None:
     assert 'omniroute_sla_breaches_total{metric="first_response"} 1.0' in metrics
 
 
+async def test_a_raised_priority_tightens_what_is_still_running(omni: OmniServer) -> None:
+    """A first-response breach raises normal → high: resolution follows the high target
+    from the same start, and its timer moves with it."""
+    core = omni.core
+    policy = await make_policy(omni, targets=[
+        {"first_response_seconds": 1, "resolution_seconds": 86400},
+        {"priority": "high", "first_response_seconds": 1, "resolution_seconds": 7200}],
+        on_breach=[{"action": "raise_priority", "metrics": ["first_response"]}])
+    case_id = await open_case(core, "api", policy_id=policy["id"])
+    opened = (await case_row(core, case_id)).opened_at
+    await omni.wait_for(lambda: breached(omni, case_id), timeout=10)
+    case = await case_row(core, case_id)
+    assert case.priority == "high"
+    assert case.resolution_due_at == opened + timedelta(seconds=7200)
+    async with core.reads() as session:
+        armed = (await session.execute(select(SlaTimer.metric, SlaTimer.due_at).where(
+            SlaTimer.case_id == case_id, SlaTimer.fired_at.is_(None)))).all()
+    assert armed == [("resolution", opened + timedelta(seconds=7200))]
+
+
 async def test_a_reply_before_the_moment_means_no_breach(omni: OmniServer) -> None:
     policy = await make_policy(omni, targets=[{"first_response_seconds": 1}])
     case_id = await open_case(omni.core, "telegram", policy_id=policy["id"])
