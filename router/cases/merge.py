@@ -64,8 +64,9 @@ async def fold_cases(session: AsyncSession, target: Thread, source: Thread,
     return snapshot
 
 
+# What undo puts back, the SLA clock included (the merge's resolution stopped the source's).
 _KEPT = ("status", "opened_at", "messages_in", "awaiting_since", "resolved_at", "resolved_by",
-         "queued_at")
+         "queued_at", "next_response_due_at", "sla_paused_at", "sla_due_at")
 
 
 def _kept(case: Case) -> dict[str, Any]:
@@ -78,7 +79,9 @@ def _kept(case: Case) -> dict[str, Any]:
 
 def _put_back(case: Case, saved: dict[str, Any]) -> None:
     for name in _KEPT:
-        value = saved.get(name)
+        if name not in saved:
+            continue  # a snapshot taken before the clock was kept
+        value = saved[name]
         if name.endswith(("_at", "_since")) and isinstance(value, str):
             value = datetime.fromisoformat(value)
         setattr(case, name, value)
@@ -96,5 +99,8 @@ async def unfold_cases(session: AsyncSession, snapshot: dict[str, Any], source: 
         case = await session.get(Case, saved["id"]) if saved else None
         if case is not None and saved is not None:
             _put_back(case, saved)
+            # Its clock runs again where it stood: the timers follow (a due time passed
+            # meanwhile fires at once).
+            await sla.case_changed(session, case)
             if key == "source_case":
                 record(session, case.id, "unmerged", datetime.now(case.opened_at.tzinfo))
