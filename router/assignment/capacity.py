@@ -43,10 +43,6 @@ def pool(capacity: dict[str, int], channel_type: str | None) -> str:
     return channel_type if channel_type is not None and channel_type in capacity else "default"
 
 
-def limit(capacity: dict[str, int], channel_type: str | None) -> int:
-    return int(capacity.get(pool(capacity, channel_type), FALLBACK_CAPACITY))
-
-
 @dataclass
 class Seat:
     """An agent as placement reads them, locked for the transaction."""
@@ -76,11 +72,8 @@ class Load:
         name = pool(self.agent.capacity, channel_type)
         self.pools[name] = self.pools.get(name, 0) + n
 
-    def held(self, channel_type: str | None) -> int:
-        return self.pools.get(pool(self.agent.capacity, channel_type), 0)
-
     def room(self, channel_type: str | None) -> bool:
-        return self.held(channel_type) < limit(self.agent.capacity, channel_type)
+        return self.share(channel_type) is not None
 
     def share(self, channel_type: str | None) -> float | None:
         """How full the agent's pool is (held ÷ capacity), None when it has no room."""

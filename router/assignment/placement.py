@@ -95,7 +95,6 @@ class Roster:
                 return m
         return None
 
-
     def _rank(self, agent_id: int, channel_type: str | None) -> Rank | None:
         """Least-loaded order: share of capacity, then longest idle, then id (None: no room)."""
         load = self.load.get(agent_id)
