@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData
@@ -29,6 +30,13 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 _SQLITE_FORMAT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
+def _as_utc(value: datetime) -> datetime:
+    """Naive values are UTC already; aware ones are converted."""
+    if value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in and out, also on SQLite (which stores naive text)."""
 
@@ -38,67 +46,60 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
+        value = _as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _as_utc(value)
 
     # An inbound batch binds and reads thousands of these. On SQLite each went through three
     # layers (this class, SQLAlchemy's DATETIME text format, its regex parse): one function
-    # each way instead, writing the same text SQLAlchemy writes. On PostgreSQL a UTC value
-    # passes straight through.
+    # each way instead, writing the same text SQLAlchemy writes. On PostgreSQL (asyncpg takes
+    # and gives aware datetimes) a UTC value passes straight through.
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            layered = super().bind_processor(dialect)
-            if self.impl_instance.dialect_impl(dialect).bind_processor(dialect) is not None:
-                return layered  # a driver that converts datetimes itself: keep its step
-            # asyncpg takes aware datetimes as they are: UTC ones need no call at all.
-            return lambda value: (value if value is None or value.tzinfo is UTC
-                                  else self.process_bind_param(value, dialect))
-
-        def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is not UTC:
-                value = (value.replace(tzinfo=UTC) if value.tzinfo is None
-                         else value.astimezone(UTC))
-            return _SQLITE_FORMAT % (value.year, value.month, value.day, value.hour,
-                                     value.minute, value.second, value.microsecond)
-
-        return process
+        if dialect.name == "sqlite":
+            return _sqlite_text
+        if self.impl_instance.dialect_impl(dialect).bind_processor(dialect) is not None:
+            return super().bind_processor(dialect)  # a driver with its own step: keep it
+        return _utc_or_none
 
     def result_processor(self, dialect: Dialect,
                          coltype: object) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            layered = super().result_processor(dialect, coltype)
-            if self.impl_instance.dialect_impl(dialect).result_processor(
-                    dialect, coltype) is not None:
-                return layered
-            return lambda value: (value if value is None or value.tzinfo is UTC
-                                  else self.process_result_value(value, dialect))
-        slow = super().result_processor(dialect, coltype)
+        layered = super().result_processor(dialect, coltype)
+        if dialect.name == "sqlite":
+            return partial(_sqlite_datetime, layered=layered)
+        if self.impl_instance.dialect_impl(dialect).result_processor(
+                dialect, coltype) is not None:
+            return layered
+        return _utc_or_none
 
-        def process(value: Any) -> datetime | None:
-            if value is None:
-                return None
-            if isinstance(value, str):
-                try:
-                    parsed = datetime.fromisoformat(value)
-                except ValueError:
-                    pass
-                else:
-                    return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None
-                            else parsed.astimezone(UTC))
-            result: datetime | None = slow(value) if slow is not None else value
-            return result
 
-        return process
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _as_utc(value)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    value = _as_utc(value)
+    return _SQLITE_FORMAT % (value.year, value.month, value.day, value.hour,
+                             value.minute, value.second, value.microsecond)
+
+
+def _sqlite_datetime(value: Any, layered: Callable[[Any], Any] | None) -> datetime | None:
+    """Stored text read with the C parser; anything it refuses goes the layered way."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return _as_utc(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    result: datetime | None = layered(value) if layered is not None else value
+    return result
 
 
 def utcnow() -> datetime:
