@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_INSTALLED = CHROMIUM.exists()
+from tests.chromium import chromium
+
 ARTIFACTS_ENV = "OMNIROUTE_TEST_ARTIFACTS"
 
 
@@ -26,17 +26,8 @@ def store() -> str:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM_INSTALLED:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing under CI=true: apt-get install chromium")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"])
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture

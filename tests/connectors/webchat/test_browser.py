@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from connectors.webchat.connector import WebchatConnector
+from tests.chromium import chromium
 from tests.omni import OmniServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_INSTALLED = CHROMIUM.exists()
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM_INSTALLED:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing under CI=true: apt-get install chromium")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"])
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 class ShopPage:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from router.models import Case
-from router.models.sla import SlaTimer
 from tests.omni import OmniServer
 from tests.router.cases.support import Bot
-from tests.router.sla.helpers import make_policy
+from tests.router.sla.helpers import make_policy, timers_of
 
 
 async def _case_of(omni: OmniServer, thread_id: int) -> Case:
@@ -17,13 +16,6 @@ async def _case_of(omni: OmniServer, thread_id: int) -> Case:
                                     .order_by(Case.id.desc()))
         assert case is not None
         return case
-
-
-async def _armed(omni: OmniServer, case_id: int) -> list[tuple[str, str]]:
-    async with omni.core.reads() as session:
-        rows = await session.execute(select(SlaTimer.metric, SlaTimer.kind).where(
-            SlaTimer.case_id == case_id, SlaTimer.fired_at.is_(None)))
-        return sorted((metric, kind) for metric, kind in rows)
 
 
 async def test_undo_puts_the_source_cases_clock_and_timers_back(omni: OmniServer) -> None:
@@ -35,7 +27,7 @@ async def test_undo_puts_the_source_cases_clock_and_timers_back(omni: OmniServer
     target, source = await bot.thread_of("ada"), await bot.thread_of("ada-2")
     before = await _case_of(omni, source["id"])
     assert before.first_response_due_at is not None
-    armed = await _armed(omni, before.id)
+    armed = await timers_of(omni, before.id)
     assert armed == [("first_response", "breach"), ("resolution", "breach")]
 
     merged = await omni.client.post(f"/v1/customers/{target['customer_id']}/merge", json={
@@ -45,7 +37,7 @@ async def test_undo_puts_the_source_cases_clock_and_timers_back(omni: OmniServer
     async with omni.core.reads() as session:
         resolved = await session.get(Case, before.id)
         assert resolved is not None and resolved.resolved_by == "merge"
-    assert await _armed(omni, before.id) == []
+    assert await timers_of(omni, before.id) == []
 
     undone = await omni.client.post(f"/v1/merges/{merged.json()['id']}/undo")
     assert undone.status_code == 200, undone.text
@@ -53,4 +45,4 @@ async def test_undo_puts_the_source_cases_clock_and_timers_back(omni: OmniServer
     assert (back.id, back.status, back.resolved_at) == (before.id, "open", None)
     assert (back.first_response_due_at, back.resolution_due_at, back.sla_due_at) == (
         before.first_response_due_at, before.resolution_due_at, before.sla_due_at)
-    assert await _armed(omni, back.id) == armed
+    assert await timers_of(omni, back.id) == armed

@@ -12,7 +12,7 @@ from router.models import Case
 from router.models.sla import SlaTimer
 from tests.omni import OmniServer
 from tests.router.cases.support import Bot, make_agent, make_team, set_status
-from tests.router.sla.helpers import make_policy, published
+from tests.router.sla.helpers import make_policy, published, timers_of
 
 HOUR = 3600
 
@@ -27,13 +27,6 @@ async def policy(omni: OmniServer, name: str, **extra: Any) -> int:
         {"first_response_seconds": HOUR, "next_response_seconds": 2 * HOUR,
          "resolution_seconds": 24 * HOUR}], **extra)
     return int(made["id"])
-
-
-async def timers_of(omni: OmniServer, case_id: int) -> list[tuple[str, str]]:
-    async with omni.core.reads() as session:
-        rows = await session.execute(select(SlaTimer.metric, SlaTimer.kind).where(
-            SlaTimer.case_id == case_id, SlaTimer.fired_at.is_(None)))
-        return sorted((metric, kind) for metric, kind in rows)
 
 
 async def test_the_policy_comes_from_rule_team_bucket_or_default(omni: OmniServer) -> None:

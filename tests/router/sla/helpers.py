@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from router.core import Core
 from router.models import Agent, Case, Customer, Team, Thread
 from router.models.base import utcnow
+from router.models.sla import SlaTimer
 from router.sla import lifecycle
 from tests.omni import OmniServer
 
@@ -66,3 +69,11 @@ async def case_row(core: Core, case_id: int) -> Case:
 def published(omni: OmniServer, type_: str) -> list[dict[str, Any]]:
     """Events of one type this replica published (its replay buffer)."""
     return [e.data for e in omni.core.bus._buffer if e.type == type_]  # type: ignore[attr-defined]
+
+
+async def timers_of(omni: OmniServer, case_id: int) -> list[tuple[str, str]]:
+    """The case's armed (unfired) timers as sorted (metric, kind) pairs."""
+    async with omni.core.reads() as session:
+        rows = await session.execute(select(SlaTimer.metric, SlaTimer.kind).where(
+            SlaTimer.case_id == case_id, SlaTimer.fired_at.is_(None)))
+        return sorted((metric, kind) for metric, kind in rows)
