@@ -77,14 +77,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return _utc_or_none
 
 
+# The hot processors test for UTC before calling _as_utc: nearly every value is UTC already.
 def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _as_utc(value)
+    return value if value is None or value.tzinfo is UTC else _as_utc(value)
 
 
 def _sqlite_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    value = _as_utc(value)
+    if value.tzinfo is not UTC:
+        value = _as_utc(value)
     return _SQLITE_FORMAT % (value.year, value.month, value.day, value.hour,
                              value.minute, value.second, value.microsecond)
 
@@ -95,9 +97,11 @@ def _sqlite_datetime(value: Any, layered: Callable[[Any], Any] | None) -> dateti
         return None
     if isinstance(value, str):
         try:
-            return _as_utc(datetime.fromisoformat(value))
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             pass
+        else:  # stored naive: UTC
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else _as_utc(parsed)
     result: datetime | None = layered(value) if layered is not None else value
     return result
 
